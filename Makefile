@@ -1,0 +1,42 @@
+# kraken-ws developer tasks. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PY      = $(BIN)/python
+STAMP   = $(VENV)/.installed
+export PYTHONASYNCIODEBUG ?= 1
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install test lint types schemas check-schemas bench demo serve docs clean
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev extra
+
+test: $(STAMP) ## run the test suite (sets up .venv first)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP) ## ruff + mypy --strict over kraken_ws/ and examples/
+	$(BIN)/ruff check kraken_ws tests examples benchmarks tools
+	$(BIN)/ruff format --check kraken_ws
+	$(BIN)/mypy kraken_ws examples
+
+schemas: $(STAMP) ## regenerate schemas/ from the models
+	$(PY) tools/gen_schemas.py schemas
+
+check-schemas: $(STAMP) ## fail if schemas/ drifted from the models
+	$(PY) tools/gen_schemas.py --check schemas
+
+bench: $(STAMP) ## print throughput/latency figures against baselines measured in the same run
+	PYTHONASYNCIODEBUG= $(PY) -m benchmarks
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,41 @@
+"""Pieces every method response shares."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .._base import InboundModel, Timestamp
+
+INT32_MAX = 2**31 - 1
+
+#: ``req_id`` as the client sends it: a non-negative int32 (Kraken echoes it as a JSON number).
+REQ_ID_FIELD = Field(default=None, ge=0, le=INT32_MAX)
+
+
+class ResponseBase(InboundModel):
+    """Fields of every method response envelope."""
+
+    req_id: int | None = None
+    """Echo of the request's ``req_id``; absent when none was sent."""
+    time_in: Timestamp | None = None
+    """When the server received the request."""
+    time_out: Timestamp | None = None
+    """When the server sent the response."""
+
+
+class ResultBase(InboundModel):
+    """Fields every ``result`` object may carry."""
+
+    warnings: list[str] | None = None
+    """Advisories such as deprecation notices."""
+
+
+class ErrorFields(ResponseBase):
+    """The failure half of every method response: ``success`` is ``false``."""
+
+    error: str
+    """Kraken's error string, e.g. ``"EOrder:Insufficient funds"``."""
+    symbol: str | None = None
+    """Symbol echoed by some subscription errors (undocumented, observed)."""
+    status: str | None = None
+    """``"error"`` on some captured responses (undocumented)."""
