@@ -1,0 +1,209 @@
+"""WebSocket token retrieval over Kraken's REST API (the only module that imports ``httpx``).
+
+Private channels and every trading method carry a short-lived token in ``params.token``. The
+token comes from ``POST /0/private/GetWebSocketsToken``, signed with the API secret
+(reference §3). :class:`TokenProvider` fetches it, caches it, and makes sure that however many
+coroutines ask at once, only one request is in flight.
+
+Secrets never leave this module in clear: the key, the secret and the token are absent from every
+``repr``, log line and exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import httpx
+
+from .exceptions import AuthenticationError
+
+__all__ = ["TOKEN_PATH", "TokenProvider", "sign"]
+
+TOKEN_PATH = "/0/private/GetWebSocketsToken"
+"""REST path of the token endpoint (also the ``uri_path`` that is signed)."""
+
+_log = logging.getLogger(__name__)
+
+
+def sign(uri_path: str, nonce: int | str, postdata: str, secret: str) -> str:
+    """Compute Kraken's ``API-Sign`` header (reference §3.2).
+
+    Args:
+        uri_path: The path being called, e.g. ``"/0/private/GetWebSocketsToken"``.
+        nonce: The nonce that is also inside ``postdata``.
+        postdata: The exact request body as sent.
+        secret: The base64-encoded API secret.
+
+    Returns:
+        The base64 HMAC-SHA512 signature.
+
+    Raises:
+        AuthenticationError: The secret is not valid base64.
+    """
+    try:
+        key = base64.b64decode(secret, validate=True)
+    except ValueError:
+        # Never echo the secret, not even a prefix of it.
+        raise AuthenticationError("API secret is not valid base64") from None
+    sha = hashlib.sha256((str(nonce) + postdata).encode()).digest()
+    mac = hmac.new(key, uri_path.encode() + sha, hashlib.sha512)
+    return base64.b64encode(mac.digest()).decode()
+
+
+class _NonceSource:
+    """Strictly increasing nonces: wall-clock milliseconds, bumped when the clock repeats."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._last = 0
+
+    def __call__(self) -> int:
+        candidate = int(self._clock() * 1000)
+        # Two calls in the same millisecond, or a clock that stepped back, must still increase:
+        # Kraken rejects a nonce that is not larger than the previous one for the key.
+        self._last = max(candidate, self._last + 1)
+        return self._last
+
+
+class TokenProvider:
+    """Fetches and caches the WebSocket token.
+
+    Args:
+        key: API key (public part).
+        secret: API secret (base64).
+        rest_url: REST base URL, e.g. ``"https://api.kraken.com"``.
+        transport: An ``httpx.AsyncBaseTransport`` to use instead of the network (tests).
+        timeout: HTTP timeout in seconds.
+        clock: Wall clock in seconds for nonces (injectable for tests).
+        max_age: Seconds after which a cached, never-used token is refetched. Kraken's tokens
+            must be used within 15 minutes; half of it leaves margin for clock skew.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        *,
+        rest_url: str = "https://api.kraken.com",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        max_age: float = 450.0,
+    ) -> None:
+        self._key = key
+        self._secret = secret
+        self._rest_url = rest_url.rstrip("/")
+        self._transport = transport
+        self._timeout = timeout
+        self._clock = clock
+        self._max_age = max_age
+        self._nonce = _NonceSource(clock)
+        self._token: str | None = None
+        self._fetched_at = 0.0
+        self._inflight: asyncio.Task[str] | None = None
+        self.fetch_count = 0
+        """How many token requests were sent (diagnostics and tests)."""
+
+    def __repr__(self) -> str:
+        return f"TokenProvider(rest_url={self._rest_url!r}, has_token={self._token is not None})"
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether a key and a secret were given."""
+        return bool(self._key and self._secret)
+
+    def invalidate(self) -> None:
+        """Forget the cached token so that the next :meth:`get` fetches a fresh one."""
+        self._token = None
+
+    async def get(self, *, refresh: bool = False) -> str:
+        """Return a token, fetching one if there is none (or ``refresh`` is set).
+
+        Concurrent callers share one HTTP request.
+
+        Args:
+            refresh: Discard the cached token first.
+
+        Returns:
+            The token.
+
+        Raises:
+            AuthenticationError: No credentials, HTTP failure, or Kraken refused the request.
+        """
+        if refresh:
+            self._token = None
+        if self._token is not None and self._clock() - self._fetched_at < self._max_age:
+            return self._token
+        if self._inflight is None:
+            # The fetch runs in its own task so that cancelling one waiter never cancels the
+            # fetch the others are waiting for.
+            task = asyncio.get_running_loop().create_task(self._fetch_and_store())
+            task.add_done_callback(self._fetch_done)
+            self._inflight = task
+        return await asyncio.shield(self._inflight)
+
+    async def _fetch_and_store(self) -> str:
+        token = await self._fetch()
+        self._token = token
+        self._fetched_at = self._clock()
+        return token
+
+    def _fetch_done(self, task: asyncio.Task[str]) -> None:
+        self._inflight = None
+        # Mark the exception retrieved: if every waiter was cancelled, nobody else reads it.
+        if not task.cancelled():
+            task.exception()
+
+    async def aclose(self) -> None:
+        """Cancel a fetch in progress, if any."""
+        task = self._inflight
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _fetch(self) -> str:
+        if not self.has_credentials:
+            raise AuthenticationError("an API key and secret are required for private endpoints")
+        nonce = self._nonce()
+        body = urlencode({"nonce": nonce})
+        headers = {
+            "API-Key": self._key,
+            "API-Sign": sign(TOKEN_PATH, nonce, body, self._secret),
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "User-Agent": "kraken-ws",
+        }
+        self.fetch_count += 1
+        _log.debug("requesting a WebSocket token from %s", self._rest_url)
+        try:
+            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as http:
+                response = await http.post(
+                    self._rest_url + TOKEN_PATH, content=body, headers=headers
+                )
+        except httpx.HTTPError as exc:
+            # httpx messages contain the URL only, never headers; keep the cause for debugging.
+            raise AuthenticationError(f"token request failed: {type(exc).__name__}: {exc}") from exc
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise AuthenticationError(
+                f"token endpoint answered HTTP {response.status_code} with non-JSON body"
+            ) from exc
+        errors = payload.get("error") if isinstance(payload, dict) else None
+        if errors:
+            error = str(errors[0]) if isinstance(errors, list) else str(errors)
+            raise AuthenticationError(f"token request refused: {error}", error=error)
+        if response.status_code >= 400:
+            raise AuthenticationError(f"token endpoint answered HTTP {response.status_code}")
+        result = payload.get("result") if isinstance(payload, dict) else None
+        token = result.get("token") if isinstance(result, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthenticationError("token endpoint answered without a token")
+        _log.debug("received a WebSocket token")
+        return token
