@@ -1,0 +1,92 @@
+"""The ``trade`` channel: public trades (https://docs.kraken.com/api/docs/websocket-v2/trade)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
+from kraken_ws.models.common import Side
+
+
+class TradeSubscribeParams(OutboundModel):
+    """Params of ``subscribe`` for the ``trade`` channel."""
+
+    channel: Literal["trade"] = "trade"
+    """Channel name."""
+    symbol: list[str] = Field(min_length=1)
+    """Currency pairs, e.g. ``["BTC/USD"]``."""
+    snapshot: bool | None = None
+    """Send the 50 most recent trades first (default ``false``, unlike the other channels)."""
+
+
+class TradeUnsubscribeParams(OutboundModel):
+    """Params of ``unsubscribe`` for the ``trade`` channel."""
+
+    channel: Literal["trade"] = "trade"
+    """Channel name."""
+    symbol: list[str] = Field(min_length=1)
+    """Currency pairs."""
+
+
+class TradeSubscribeResult(InboundModel):
+    """``result`` of a successful ``trade`` subscribe or unsubscribe ack (one per symbol)."""
+
+    channel: Literal["trade"]
+    """Channel name."""
+    symbol: str
+    """The symbol this ack is for."""
+    snapshot: bool | None = None
+    """Whether a snapshot follows."""
+    warnings: list[str] | None = None
+    """Deprecation advisories."""
+
+
+class TradeData(InboundModel):
+    """One trade."""
+
+    symbol: str
+    """Currency pair."""
+    side: Side
+    """Side of the taker order."""
+    price: WireDecimal
+    """Average price of the trade."""
+    qty: WireDecimal
+    """Traded quantity, in base currency."""
+    ord_type: str
+    """Type of the taker order: ``limit`` or ``market``."""
+    trade_id: int
+    """Sequence number of the trade, unique per book."""
+    timestamp: Timestamp
+    """Trade time."""
+
+
+class TradeSnapshot(InboundModel):
+    """The most recent trades (up to 50), sent after subscribing with ``snapshot`` true."""
+
+    channel: Literal["trade"]
+    """Channel name."""
+    type: Literal["snapshot"]
+    """Frame type."""
+    data: list[TradeData]
+    """Trades, oldest first."""
+    timestamp: Timestamp | None = None
+    """Frame time (not documented for this channel; kept if sent)."""
+
+
+class TradeUpdate(InboundModel):
+    """New trades; one frame may batch trades of different taker orders."""
+
+    channel: Literal["trade"]
+    """Channel name."""
+    type: Literal["update"]
+    """Frame type."""
+    data: list[TradeData]
+    """Trades, in execution order."""
+    timestamp: Timestamp | None = None
+    """Frame time (not documented for this channel; kept if sent)."""
+
+
+TradeMessage = Annotated[TradeSnapshot | TradeUpdate, Field(discriminator="type")]
+"""A ``trade`` snapshot or update."""
