@@ -1,0 +1,226 @@
+"""Kraken's CRC32 book checksums, as pure functions.
+
+Theory of operation
+===================
+
+Every ``book`` and ``level3`` message carries ``checksum``: an unsigned CRC32 of the top 10
+price levels of each side *after* the message has been applied and the book truncated to the
+subscribed depth. The input string is built from decimal text, so it is only reproducible when
+the numbers keep the engine's digits:
+
+1. For each of the 10 best asks (price ascending), then each of the 10 best bids (price
+   descending), append ``fmt(price) + fmt(qty)``. The L3 variant appends ``fmt(limit_price) +
+   fmt(order_qty)`` for *every order* of those 10 price levels, in queue order.
+2. ``fmt(x)`` writes ``x`` in plain positional notation with all of its decimals, removes the
+   ``.`` and strips leading ``0`` characters (trailing zeros stay: they are the point).
+3. ``zlib.crc32`` (IEEE) of the ASCII string, read as unsigned 32-bit.
+
+Where the digits come from. Live frames carry the engine's digits (``0.00100000``,
+``62807.0``) and the lossless decoder keeps them, so ``format(Decimal, "f")`` of the decoded value
+is already the right text. ``str(Decimal)`` is *not*: ``Decimal("0E-8")`` and ``Decimal("1E-8")``
+print in exponent form. Some sources lose the trailing zeros (Kraken's own book-page example,
+frames that went through floats); for those the pair's ``price_precision``/``qty_precision``
+from the ``instrument`` channel restore them. With a precision, a value is *padded* with zeros
+up to that many decimals but never rounded: a token with more decimals than the instrument says
+is taken as the truth about the engine's precision (a stale instrument must not hide digits).
+
+Kraken's worked example (book checksum guide, BTC/USD; reference §8.2)::
+
+    asks (low to high)         bids (high to low)
+    45285.2  0.00100000        45283.5  0.10000000
+    45286.4  1.54571953        45283.4  1.54582015
+    ...                        ...
+
+    fmt(45285.2) + fmt(0.00100000) = "452852" + "100000"
+
+    asks: 452852100000 45286415457195 ... 45299518772827
+    bids: 4528351000000 45283415458201 ... 45276615445238
+    crc32(asks + bids) = 3310070434
+
+>>> from decimal import Decimal as D
+>>> checksum_token(D("45285.2")) + checksum_token(D("0.00100000"))
+'452852100000'
+>>> checksum_token(D("0.566"), 4), checksum_token(D("1E-8")), checksum_token(D("29431.0"), 1)
+('5660', '1', '294310')
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from decimal import Decimal
+
+__all__ = [
+    "CHECKSUM_LEVELS",
+    "book_checksum",
+    "checksum_string",
+    "checksum_token",
+    "crc32_unsigned",
+    "level3_checksum",
+    "level3_checksum_string",
+    "level_token",
+]
+
+CHECKSUM_LEVELS = 10
+"""Price levels per side that enter the checksum, whatever the subscribed depth."""
+
+PriceQty = tuple[Decimal, Decimal]
+
+
+def checksum_token(value: Decimal, precision: int | None = None) -> str:
+    """Render one price or quantity the way Kraken's checksum needs it.
+
+    Args:
+        value: A finite, non-negative decimal.
+        precision: Decimals to pad to (``price_precision`` or ``qty_precision`` of the pair);
+            ``None`` keeps the value's own digits.
+
+    Returns:
+        The digits without the decimal point and without leading zeros.
+    """
+    # format(..., "f") never uses an exponent (str() would: Decimal("0E-8") -> "0E-8").
+    text = format(value, "f")
+    if precision:
+        dot = text.find(".")
+        if dot < 0:
+            missing = precision
+        else:
+            missing = precision - (len(text) - dot - 1)
+            text = text[:dot] + text[dot + 1 :]
+        if missing > 0:
+            text += "0" * missing
+        return text.lstrip("0")
+    return text.replace(".", "").lstrip("0")
+
+
+def level_token(
+    price: Decimal, qty: Decimal, price_precision: int | None, qty_precision: int | None
+) -> str:
+    """Return ``fmt(price) + fmt(qty)``, the contribution of one level (or one L3 order)."""
+    return checksum_token(price, price_precision) + checksum_token(qty, qty_precision)
+
+
+def crc32_unsigned(text: str) -> int:
+    """Return the unsigned IEEE CRC32 of ASCII ``text``."""
+    # zlib.crc32 has returned an unsigned value since Python 3; the mask documents the contract.
+    return zlib.crc32(text.encode("ascii")) & 0xFFFFFFFF
+
+
+def _best(levels: Iterable[PriceQty], *, descending: bool) -> list[PriceQty]:
+    return sorted(levels, key=lambda level: level[0], reverse=descending)[:CHECKSUM_LEVELS]
+
+
+def checksum_string(
+    asks: Iterable[PriceQty],
+    bids: Iterable[PriceQty],
+    price_precision: int | None = None,
+    qty_precision: int | None = None,
+) -> str:
+    """Build the L2 checksum input string.
+
+    Args:
+        asks: ``(price, qty)`` pairs of the ask side, any order (sorted here; extra levels are
+            ignored).
+        bids: ``(price, qty)`` pairs of the bid side, any order.
+        price_precision: Decimals to pad prices to, or ``None`` to use their own digits.
+        qty_precision: Decimals to pad quantities to, or ``None``.
+
+    Returns:
+        ``fmt(price) + fmt(qty)`` of the 10 best asks (ascending) then the 10 best bids
+        (descending).
+    """
+    parts = [
+        level_token(price, qty, price_precision, qty_precision)
+        for price, qty in _best(asks, descending=False)
+    ]
+    parts.extend(
+        level_token(price, qty, price_precision, qty_precision)
+        for price, qty in _best(bids, descending=True)
+    )
+    return "".join(parts)
+
+
+def book_checksum(
+    asks: Iterable[PriceQty],
+    bids: Iterable[PriceQty],
+    price_precision: int | None = None,
+    qty_precision: int | None = None,
+) -> int:
+    """Compute Kraken's L2 ``book`` checksum.
+
+    Args:
+        asks: ``(price, qty)`` pairs of the ask side, any order.
+        bids: ``(price, qty)`` pairs of the bid side, any order.
+        price_precision: Decimals to pad prices to, or ``None``.
+        qty_precision: Decimals to pad quantities to, or ``None``.
+
+    Returns:
+        The unsigned CRC32 of :func:`checksum_string`.
+    """
+    return crc32_unsigned(checksum_string(asks, bids, price_precision, qty_precision))
+
+
+def _top_orders(orders: Iterable[PriceQty], *, descending: bool) -> list[PriceQty]:
+    # A stable sort on price alone keeps each level's queue order.
+    ordered = sorted(orders, key=lambda order: order[0], reverse=descending)
+    top: list[PriceQty] = []
+    seen = 0
+    last: Decimal | None = None
+    for order in ordered:
+        if order[0] != last:
+            seen += 1
+            if seen > CHECKSUM_LEVELS:
+                break
+            last = order[0]
+        top.append(order)
+    return top
+
+
+def level3_checksum_string(
+    asks: Iterable[PriceQty],
+    bids: Iterable[PriceQty],
+    price_precision: int | None = None,
+    qty_precision: int | None = None,
+) -> str:
+    """Build the L3 checksum input string.
+
+    Args:
+        asks: ``(limit_price, order_qty)`` of each ask order, in queue order within a price
+            (levels may come in any order; they are sorted here, stably).
+        bids: The same for bid orders.
+        price_precision: Decimals to pad prices to, or ``None``.
+        qty_precision: Decimals to pad quantities to, or ``None``.
+
+    Returns:
+        ``fmt(limit_price) + fmt(order_qty)`` of every order in the 10 best ask price levels
+        (ascending), then the 10 best bid levels (descending).
+    """
+    parts = [
+        level_token(price, qty, price_precision, qty_precision)
+        for price, qty in _top_orders(asks, descending=False)
+    ]
+    parts.extend(
+        level_token(price, qty, price_precision, qty_precision)
+        for price, qty in _top_orders(bids, descending=True)
+    )
+    return "".join(parts)
+
+
+def level3_checksum(
+    asks: Iterable[PriceQty],
+    bids: Iterable[PriceQty],
+    price_precision: int | None = None,
+    qty_precision: int | None = None,
+) -> int:
+    """Compute Kraken's ``level3`` checksum.
+
+    Args:
+        asks: ``(limit_price, order_qty)`` of each ask order, queue order within a price.
+        bids: The same for bid orders.
+        price_precision: Decimals to pad prices to, or ``None``.
+        qty_precision: Decimals to pad quantities to, or ``None``.
+
+    Returns:
+        The unsigned CRC32 of :func:`level3_checksum_string`.
+    """
+    return crc32_unsigned(level3_checksum_string(asks, bids, price_precision, qty_precision))

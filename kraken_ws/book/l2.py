@@ -1,0 +1,565 @@
+"""The L2 (``book`` channel) order book engine: pure, no I/O, no clock."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+from sortedcontainers import SortedList
+
+from kraken_ws.exceptions import BookIntegrityError
+from kraken_ws.models.channels.book import BookData, BookLevel, BookSnapshot, BookUpdate
+
+from .checksum import CHECKSUM_LEVELS, level_token
+
+__all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
+
+BookSide: TypeAlias = Literal["bid", "ask"]
+"""A side of the book: ``"bid"`` (buyers resting) or ``"ask"`` (sellers resting)."""
+
+PriceLevel: TypeAlias = tuple[Decimal, Decimal]
+"""``(price, qty)`` of one aggregated level."""
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What applying one book message did.
+
+    Attributes:
+        symbol: The book's symbol.
+        checksum_ok: ``True`` when our checksum equals the server's.
+        expected: The server's checksum (``checksum`` field of the message).
+        computed: Ours, after applying the message and truncating to depth.
+        snapshot: ``True`` when the message was a snapshot.
+    """
+
+    symbol: str
+    checksum_ok: bool
+    expected: int
+    computed: int
+    snapshot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """An immutable copy of an :class:`OrderBook` at one moment.
+
+    Attributes:
+        symbol: The book's symbol.
+        bids: ``(price, qty)`` levels, best (highest) first.
+        asks: ``(price, qty)`` levels, best (lowest) first.
+        checksum: The checksum we computed after the last message, or ``None`` before any.
+        is_valid: Whether the book was in sync with the server.
+        timestamp: Wire timestamp text of the last applied message, if it had one.
+    """
+
+    symbol: str
+    bids: tuple[PriceLevel, ...]
+    asks: tuple[PriceLevel, ...]
+    checksum: int | None
+    is_valid: bool
+    timestamp: str | None
+
+
+class _Ladder:
+    """One side of an L2 book: a price -> qty dict plus a sorted list of its prices.
+
+    The sorted list is ascending for both sides (bids read it from the end), so an insert or a
+    delete is O(log n) and never a re-sort. The checksum text of the side's top 10 levels is
+    cached and rebuilt only when a change lands at or better than the 10th level (``_edge``),
+    which at depth 100/1000 skips most rebuilds. Per-level tokens are cached as well, keyed by
+    price and dropped whenever that level changes.
+    """
+
+    __slots__ = ("_descending", "_dirty", "_edge", "_prices", "_qty", "_text", "_tokens")
+
+    def __init__(self, *, descending: bool) -> None:
+        self._descending = descending
+        self._qty: dict[Decimal, Decimal] = {}
+        self._prices = SortedList()
+        self._tokens: dict[Decimal, str] = {}
+        self._text = b""
+        # The worst price inside the cached top 10, or None when the side has fewer than 10
+        # levels (then every change can alter the checksum text).
+        self._edge: Decimal | None = None
+        self._dirty = True
+
+    def clear(self) -> None:
+        self._qty.clear()
+        self._prices.clear()
+        self._tokens.clear()
+        self._edge = None
+        self._dirty = True
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+        self._dirty = True
+
+    def __len__(self) -> int:
+        return len(self._qty)
+
+    def apply(self, levels: list[BookLevel]) -> None:
+        # Locals: this loop is the hot path of every update.
+        qty_map = self._qty
+        prices = self._prices
+        tokens = self._tokens
+        edge = self._edge
+        dirty = self._dirty
+        descending = self._descending
+        for level in levels:
+            price = level.price
+            qty = level.qty
+            if qty:
+                if price not in qty_map:
+                    prices.add(price)
+                qty_map[price] = qty
+            elif price in qty_map:
+                del qty_map[price]
+                prices.remove(price)
+            else:
+                continue  # deleting a level we do not hold changes nothing
+            if tokens:
+                tokens.pop(price, None)
+            if not dirty and (edge is None or (price >= edge if descending else price <= edge)):
+                dirty = True
+        self._dirty = dirty
+
+    def truncate(self, depth: int) -> None:
+        excess = len(self._qty) - depth
+        if excess <= 0:
+            return
+        # The worst levels sit at the far end of the ascending list for asks, the start for bids.
+        index = 0 if self._descending else -1
+        for _ in range(excess):
+            price: Decimal = self._prices.pop(index)
+            del self._qty[price]
+            self._tokens.pop(price, None)
+        if depth < CHECKSUM_LEVELS:
+            self._dirty = True
+
+    def checksum_text(self, price_precision: int | None, qty_precision: int | None) -> bytes:
+        if not self._dirty:
+            return self._text
+        top = self.top_prices(CHECKSUM_LEVELS)
+        tokens = self._tokens
+        qty_map = self._qty
+        parts: list[str] = []
+        for price in top:
+            token = tokens.get(price)
+            if token is None:
+                token = level_token(price, qty_map[price], price_precision, qty_precision)
+                tokens[price] = token
+            parts.append(token)
+        self._text = "".join(parts).encode("ascii")
+        self._edge = top[-1] if len(top) >= CHECKSUM_LEVELS else None
+        self._dirty = False
+        return self._text
+
+    def top_prices(self, n: int | None = None) -> list[Decimal]:
+        prices = self._prices
+        if self._descending:
+            if n is None:
+                return list(reversed(prices))
+            if n <= 0:
+                return []
+            top: list[Decimal] = prices[-n:]
+            top.reverse()
+            return top
+        if n is None:
+            return list(prices)
+        return list(prices[: max(n, 0)])
+
+    def levels(self, n: int | None = None) -> list[PriceLevel]:
+        qty_map = self._qty
+        return [(price, qty_map[price]) for price in self.top_prices(n)]
+
+    def best(self) -> PriceLevel | None:
+        if not self._qty:
+            return None
+        price: Decimal = self._prices[-1 if self._descending else 0]
+        return price, self._qty[price]
+
+    def qty_at(self, price: Decimal) -> Decimal | None:
+        return self._qty.get(price)
+
+    def through(self, to_price: Decimal) -> list[PriceLevel]:
+        # Levels from the best through ``to_price`` inclusive.
+        if self._descending:
+            prices = self._prices.irange(minimum=to_price, reverse=True)
+        else:
+            prices = self._prices.irange(maximum=to_price)
+        qty_map = self._qty
+        return [(price, qty_map[price]) for price in prices]
+
+    def walk(self) -> Iterator[PriceLevel]:
+        # Best first and lazy: a fill usually stops after a few levels of a deep book.
+        qty_map = self._qty
+        prices = reversed(self._prices) if self._descending else iter(self._prices)
+        for price in prices:
+            yield price, qty_map[price]
+
+
+class OrderBook:
+    """An L2 order book of one symbol, kept from ``book`` channel messages.
+
+    A pure engine: it applies decoded messages, truncates to the subscribed depth and verifies
+    Kraken's checksum, and knows nothing about sockets or time. Deciding to resubscribe after a
+    mismatch is the caller's job (see :class:`~kraken_ws.book.BookManager`).
+
+    Args:
+        symbol: The pair, e.g. ``"BTC/USD"``.
+        depth: The subscribed depth; each side is truncated to it after every message.
+        price_precision: Decimals of the pair's prices (``instrument`` channel), used to pad
+            prices whose trailing zeros were lost before the checksum. ``None`` uses the wire
+            digits as they are.
+        qty_precision: The same for quantities.
+
+    Raises:
+        ValueError: ``depth`` is not positive.
+    """
+
+    __slots__ = (
+        "_asks",
+        "_bids",
+        "_depth",
+        "_has_snapshot",
+        "_last_checksum",
+        "_last_update",
+        "_messages",
+        "_price_precision",
+        "_qty_precision",
+        "_symbol",
+        "_valid",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        depth: int = 10,
+        *,
+        price_precision: int | None = None,
+        qty_precision: int | None = None,
+    ) -> None:
+        if depth <= 0:
+            raise ValueError(f"depth must be positive, got {depth}")
+        self._symbol = symbol
+        self._depth = depth
+        self._price_precision = price_precision
+        self._qty_precision = qty_precision
+        self._bids = _Ladder(descending=True)
+        self._asks = _Ladder(descending=False)
+        self._has_snapshot = False
+        self._valid = False
+        self._last_checksum: int | None = None
+        self._last_update: str | None = None
+        self._messages = 0
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def symbol(self) -> str:
+        """The pair this book tracks."""
+        return self._symbol
+
+    @property
+    def depth(self) -> int:
+        """Levels kept per side."""
+        return self._depth
+
+    @property
+    def price_precision(self) -> int | None:
+        """Decimals prices are padded to for the checksum, or ``None``."""
+        return self._price_precision
+
+    @property
+    def qty_precision(self) -> int | None:
+        """Decimals quantities are padded to for the checksum, or ``None``."""
+        return self._qty_precision
+
+    @property
+    def is_valid(self) -> bool:
+        """``True`` after a verified snapshot until the first checksum mismatch."""
+        return self._valid
+
+    @property
+    def has_snapshot(self) -> bool:
+        """``True`` once a snapshot was applied (updates are accepted from then on)."""
+        return self._has_snapshot
+
+    @property
+    def last_update(self) -> str | None:
+        """Wire timestamp text of the last applied message (``None`` if it had none)."""
+        return self._last_update
+
+    @property
+    def last_checksum(self) -> int | None:
+        """The checksum we computed after the last message, or ``None`` before any."""
+        return self._last_checksum
+
+    @property
+    def messages_applied(self) -> int:
+        """Number of snapshot and update messages applied (one per data item)."""
+        return self._messages
+
+    def set_precision(self, price_precision: int | None, qty_precision: int | None) -> None:
+        """Set the decimals used to render prices and quantities for the checksum.
+
+        Args:
+            price_precision: The pair's ``price_precision``, or ``None`` for wire digits.
+            qty_precision: The pair's ``qty_precision``, or ``None`` for wire digits.
+        """
+        if (price_precision, qty_precision) == (self._price_precision, self._qty_precision):
+            return
+        self._price_precision = price_precision
+        self._qty_precision = qty_precision
+        self._bids.forget_tokens()
+        self._asks.forget_tokens()
+
+    def clear(self) -> None:
+        """Drop every level and wait for a new snapshot (updates raise until then)."""
+        self._bids.clear()
+        self._asks.clear()
+        self._has_snapshot = False
+        self._valid = False
+
+    # --- applying messages -----------------------------------------------------------------------
+
+    def apply(
+        self, message: BookSnapshot | BookUpdate | BookData, *, snapshot: bool = False
+    ) -> ApplyResult:
+        """Apply one decoded ``book`` message and verify its checksum.
+
+        Every level is applied in array order (a price may repeat; ``qty`` 0 deletes it), then
+        each side is truncated to :attr:`depth`, then the checksum of the result is compared
+        with the server's. A mismatch marks the book invalid and is reported in the result; it
+        never raises. A snapshot resets the book and makes it valid again if it verifies; an
+        update to an invalid book is still applied but the book stays invalid until then.
+
+        Args:
+            message: A :class:`BookSnapshot` or :class:`BookUpdate` frame (only the data items of
+                this book's symbol are applied), or one :class:`BookData` item.
+            snapshot: Only for a bare :class:`BookData`: whether it is a snapshot. Frames say it
+                themselves.
+
+        Returns:
+            The checksum verdict. For a frame holding several items of this symbol (never seen
+            on the wire), the first failing item's result, else the last one's.
+
+        Raises:
+            BookIntegrityError: An update arrived before any snapshot.
+            ValueError: The message holds no data for this book's symbol.
+        """
+        if isinstance(message, BookData):
+            if message.symbol != self._symbol:
+                raise ValueError(f"{self._symbol} book got data for {message.symbol}")
+            return self._apply_data(message, snapshot)
+        is_snapshot = message.type == "snapshot"
+        result: ApplyResult | None = None
+        for data in message.data:
+            if data.symbol == self._symbol:
+                item = self._apply_data(data, is_snapshot)
+                if result is None or result.checksum_ok:
+                    result = item
+        if result is None:
+            raise ValueError(f"{self._symbol} book: message has no data for this symbol")
+        return result
+
+    def _apply_data(self, data: BookData, is_snapshot: bool) -> ApplyResult:
+        asks = self._asks
+        bids = self._bids
+        if is_snapshot:
+            asks.clear()
+            bids.clear()
+            self._has_snapshot = True
+        elif not self._has_snapshot:
+            raise BookIntegrityError(f"{self._symbol}: book update before any snapshot")
+        asks.apply(data.asks)
+        bids.apply(data.bids)
+        # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
+        # and a level can leave and another arrive within one message.
+        asks.truncate(self._depth)
+        bids.truncate(self._depth)
+        computed = self._compute_checksum()
+        expected = data.checksum
+        ok = computed == expected
+        if is_snapshot:
+            self._valid = ok
+        elif not ok:
+            self._valid = False
+        self._last_checksum = computed
+        self._last_update = data.timestamp
+        self._messages += 1
+        return ApplyResult(self._symbol, ok, expected, computed, is_snapshot)
+
+    def _compute_checksum(self) -> int:
+        pp = self._price_precision
+        qp = self._qty_precision
+        # crc32(b, crc32(a)) == crc32(a + b): no need to join the two cached halves.
+        return zlib.crc32(
+            self._bids.checksum_text(pp, qp), zlib.crc32(self._asks.checksum_text(pp, qp))
+        )
+
+    def compute_checksum(self) -> int:
+        """Compute the checksum of the book as it is now.
+
+        Returns:
+            The unsigned CRC32 over the top 10 levels per side.
+        """
+        return self._compute_checksum()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _side(self, side: BookSide) -> _Ladder:
+        if side == "bid":
+            return self._bids
+        if side == "ask":
+            return self._asks
+        raise ValueError(f"side must be 'bid' or 'ask', got {side!r}")
+
+    @property
+    def best_bid(self) -> PriceLevel | None:
+        """``(price, qty)`` of the highest bid, or ``None`` if there are no bids."""
+        return self._bids.best()
+
+    @property
+    def best_ask(self) -> PriceLevel | None:
+        """``(price, qty)`` of the lowest ask, or ``None`` if there are no asks."""
+        return self._asks.best()
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Best ask minus best bid, or ``None`` if a side is empty."""
+        bid = self._bids.best()
+        ask = self._asks.best()
+        if bid is None or ask is None:
+            return None
+        return ask[0] - bid[0]
+
+    @property
+    def mid(self) -> Decimal | None:
+        """Midpoint of the best bid and ask, or ``None`` if a side is empty."""
+        bid = self._bids.best()
+        ask = self._asks.best()
+        if bid is None or ask is None:
+            return None
+        return (ask[0] + bid[0]) / 2
+
+    def bids(self, n: int | None = None) -> list[PriceLevel]:
+        """Bid levels, best (highest price) first.
+
+        Args:
+            n: At most this many levels; ``None`` for all.
+
+        Returns:
+            ``(price, qty)`` pairs.
+        """
+        return self._bids.levels(n)
+
+    def asks(self, n: int | None = None) -> list[PriceLevel]:
+        """Ask levels, best (lowest price) first.
+
+        Args:
+            n: At most this many levels; ``None`` for all.
+
+        Returns:
+            ``(price, qty)`` pairs.
+        """
+        return self._asks.levels(n)
+
+    def depth_at(self, price: Decimal, side: BookSide | None = None) -> Decimal:
+        """Quantity resting at ``price``.
+
+        Args:
+            price: The price level.
+            side: Look only on this side; ``None`` looks at bids, then asks (a price normally
+                lives on one side only).
+
+        Returns:
+            The level's quantity, or ``Decimal(0)`` if there is no such level.
+        """
+        if side is not None:
+            qty = self._side(side).qty_at(price)
+        else:
+            qty = self._bids.qty_at(price)
+            if qty is None:
+                qty = self._asks.qty_at(price)
+        return _ZERO if qty is None else qty
+
+    def cumulative_qty(self, side: BookSide, to_price: Decimal) -> Decimal:
+        """Total quantity from the best level of ``side`` through ``to_price`` inclusive.
+
+        Args:
+            side: ``"bid"`` sums bids priced at or above ``to_price``; ``"ask"`` sums asks
+                priced at or below it.
+            to_price: The last price to include.
+
+        Returns:
+            The sum (``Decimal(0)`` if no level qualifies).
+        """
+        total = _ZERO
+        for _, qty in self._side(side).through(to_price):
+            total += qty
+        return total
+
+    def vwap_to_fill(self, side: BookSide, qty: Decimal) -> Decimal | None:
+        """Average price of filling ``qty`` against the resting levels of ``side``.
+
+        A buyer consumes the **asks** (``side="ask"``), a seller consumes the **bids**
+        (``side="bid"``). Levels are walked best first; the last one is used partially. Only the
+        levels held (at most :attr:`depth`) are considered.
+
+        Args:
+            side: The side whose liquidity is consumed.
+            qty: The quantity to fill; must be positive.
+
+        Returns:
+            The volume-weighted average price (in the current decimal context), or ``None`` if
+            the side holds less than ``qty``.
+
+        Raises:
+            ValueError: ``qty`` is not positive.
+        """
+        if qty <= 0:
+            raise ValueError(f"qty must be positive, got {qty}")
+        ladder = self._side(side)
+        remaining = qty
+        notional = _ZERO
+        for price, level_qty in ladder.walk():
+            take = level_qty if level_qty < remaining else remaining
+            notional += take * price
+            remaining -= take
+            if not remaining:
+                return notional / qty
+        return None
+
+    def snapshot(self) -> BookView:
+        """Return an immutable copy of the book.
+
+        Returns:
+            A :class:`BookView` with every level held, best first on each side.
+        """
+        return BookView(
+            symbol=self._symbol,
+            bids=tuple(self._bids.levels()),
+            asks=tuple(self._asks.levels()),
+            checksum=self._last_checksum,
+            is_valid=self._valid,
+            timestamp=self._last_update,
+        )
+
+    def __len__(self) -> int:
+        return len(self._bids) + len(self._asks)
+
+    def __repr__(self) -> str:
+        bid = self._bids.best()
+        ask = self._asks.best()
+        return (
+            f"OrderBook({self._symbol!r}, depth={self._depth}, bids={len(self._bids)}, "
+            f"asks={len(self._asks)}, best_bid={None if bid is None else str(bid[0])}, "
+            f"best_ask={None if ask is None else str(ask[0])}, valid={self._valid})"
+        )
