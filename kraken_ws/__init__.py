@@ -1,0 +1,1 @@
+"""kraken-ws (bootstrapping: the public API is wired in once the models land)."""

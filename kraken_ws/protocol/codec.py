@@ -1,0 +1,121 @@
+"""Lossless codec: wire text to typed models and back.
+
+``decode`` parses numbers exactly (``Decimal`` with the wire digits, arbitrary-size ints), then
+validates into the one model that the frame's tags name (``channel``/``type`` or
+``method``/``success``). It never calls ``model_validate_json``, which would parse numbers as
+binary floats first. A frame no model describes becomes :class:`UnknownMessage` (or, with
+``strict=True``, raises :class:`~kraken_ws.exceptions.DecodeError`), so a message Kraken adds
+tomorrow never crashes a client.
+
+``encode`` validates a request (model or plain dict) and writes it as compact JSON whose numbers
+carry exactly the ``Decimal`` digits: no float round trip, no exponent form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..exceptions import DecodeError
+from ..models.messages import (
+    ClientRequest,
+    ServerMessage,
+    UnknownMessage,
+    message_model_for,
+)
+from ._json import dumps, loads
+
+__all__ = ["decode", "encode", "request_to_wire", "validate_request"]
+
+_REQUEST_ADAPTER: TypeAdapter[ClientRequest] = TypeAdapter(ClientRequest)
+_MAX_RAW_IN_ERROR = 200
+
+
+def _excerpt(data: str | bytes) -> str:
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    return text if len(text) <= _MAX_RAW_IN_ERROR else text[:_MAX_RAW_IN_ERROR] + "..."
+
+
+def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
+    """Decode one wire frame into its typed model.
+
+    Args:
+        data: The frame text (``str`` or UTF-8 ``bytes``).
+        strict: Raise instead of returning :class:`UnknownMessage` for frames no model
+            describes or that fail validation.
+
+    Returns:
+        The specific model (``BookUpdate``, ``AddOrderSuccess``, ``Heartbeat``...), or
+        :class:`UnknownMessage` holding the decoded object.
+
+    Raises:
+        DecodeError: The text is not JSON, or (strict mode) matches no model.
+    """
+    try:
+        obj = loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"frame is not valid JSON: {exc}: {_excerpt(data)}", raw=data) from exc
+    return decode_object(obj, strict=strict, raw=data)
+
+
+def decode_object(obj: Any, *, strict: bool = False, raw: str | bytes | None = None) -> ServerMessage:
+    """Validate an already losslessly-decoded JSON value (see :func:`decode`).
+
+    Args:
+        obj: The value from :func:`kraken_ws.protocol._json.loads`.
+        strict: Raise instead of returning :class:`UnknownMessage`.
+        raw: The original text, kept on a raised :class:`DecodeError`.
+
+    Raises:
+        DecodeError: (strict mode) the value matches no model.
+    """
+    model = message_model_for(obj)
+    if model is None:
+        if strict:
+            shown = raw if raw is not None else repr(obj)
+            raise DecodeError(f"no model for frame: {_excerpt(shown)}", raw=raw)
+        return UnknownMessage(raw=obj)
+    try:
+        return model.model_validate(obj)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        if strict:
+            raise DecodeError(
+                f"frame does not match {model.__name__}: {exc.error_count()} error(s): {exc}",
+                raw=raw,
+            ) from exc
+        return UnknownMessage(raw=obj, error=f"{model.__name__}: {exc.errors()[0]['msg']}")
+
+
+def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
+    """Validate a request given as a model or a plain dict.
+
+    Raises:
+        pydantic.ValidationError: The request is invalid; the message names the field.
+    """
+    if isinstance(request, BaseModel):
+        # Re-validating a model built by the user is cheap and catches models assembled with
+        # model_construct(); the discriminated union picks the request type from ``method``.
+        return _REQUEST_ADAPTER.validate_python(request.model_dump(mode="python"))
+    return _REQUEST_ADAPTER.validate_python(dict(request))
+
+
+def request_to_wire(request: BaseModel) -> dict[str, Any]:
+    """The wire object of a validated request: absent optional fields are omitted, not ``null``."""
+    return request.model_dump(mode="python", exclude_none=True)
+
+
+def encode(request: BaseModel | Mapping[str, Any]) -> str:
+    """Validate a request and write it as wire JSON.
+
+    Args:
+        request: A request model (``AddOrderRequest``...) or a dict with ``method``/``params``.
+
+    Returns:
+        Compact JSON text; ``Decimal`` values are number tokens with exactly their digits.
+
+    Raises:
+        pydantic.ValidationError: The request is invalid, before any text is produced.
+    """
+    return dumps(request_to_wire(validate_request(request)))
