@@ -1,0 +1,63 @@
+"""``cancel_all``: cancel every open order (https://docs.kraken.com/api/docs/websocket-v2/cancel_all).
+
+Includes untriggered stop/take-profit orders (reference §7.6).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from kraken_ws.models._base import OutboundModel
+
+from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
+
+
+class CancelAllParams(OutboundModel):
+    """Params of ``cancel_all``: only the token."""
+
+    token: str | None = None
+    """WebSocket token; the client fills it in."""
+
+
+class CancelAllRequest(OutboundModel):
+    """The ``cancel_all`` request envelope."""
+
+    method: Literal["cancel_all"] = "cancel_all"
+    """Method name."""
+    params: CancelAllParams = Field(default_factory=CancelAllParams)
+    """Holds the token."""
+    req_id: int | None = REQ_ID_FIELD
+    """Client request id, echoed in the response."""
+
+
+class CancelAllResult(ResultBase):
+    """``result`` of a successful ``cancel_all``."""
+
+    count: int
+    """Number of orders cancelled."""
+
+
+class CancelAllSuccess(ResponseBase):
+    """Orders cancelled."""
+
+    method: Literal["cancel_all"]
+    """Method name."""
+    success: Literal[True]
+    """Always ``true``."""
+    result: CancelAllResult
+    """How many."""
+
+
+class CancelAllError(ErrorFields):
+    """A failed ``cancel_all``."""
+
+    method: Literal["cancel_all"]
+    """Method name."""
+    success: Literal[False]
+    """Always ``false``."""
+
+
+CancelAllResponse = Annotated[CancelAllSuccess | CancelAllError, Field(discriminator="success")]
+"""Response to ``cancel_all``: success or error."""

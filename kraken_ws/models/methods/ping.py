@@ -1,0 +1,51 @@
+"""``ping``: application-level keepalive (https://docs.kraken.com/api/docs/websocket-v2/ping).
+
+The request has no ``params``. Kraken answers ``{"method": "pong", ...}``, normally without
+``success``/``result``; a malformed ping (e.g. one with ``params``) is answered
+``{"method": "ping", "success": false, "error": ...}`` instead (reference §4.2).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from kraken_ws.models._base import OutboundModel
+
+from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
+
+
+class PingRequest(OutboundModel):
+    """The ``ping`` request: method and optional ``req_id``, no params."""
+
+    method: Literal["ping"] = "ping"
+    """Method name."""
+    req_id: int | None = REQ_ID_FIELD
+    """Client request id, echoed in the pong."""
+
+
+class Pong(ResponseBase):
+    """Answer to a ``ping``."""
+
+    method: Literal["pong"]
+    """Always ``pong``."""
+    success: bool | None = None
+    """Allowed by the schema, not sent in practice."""
+    result: ResultBase | None = None
+    """Allowed by the schema (``warnings``), not sent in practice."""
+    error: str | None = None
+    """Allowed by the schema, not sent in practice."""
+
+
+class PingError(ErrorFields):
+    """A rejected ``ping`` (answered with ``method: "ping"``, not ``pong``)."""
+
+    method: Literal["ping"]
+    """Always ``ping``."""
+    success: Literal[False]
+    """Always ``false``."""
+
+
+PingResponse = Annotated[Pong | PingError, Field(discriminator="method")]
+"""Response to ``ping``: a pong or an error."""
