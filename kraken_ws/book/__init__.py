@@ -4,15 +4,28 @@ Nothing here does I/O or reads the clock; the client feeds decoded messages in a
 comes out (for example, resubscribing a symbol whose checksum failed).
 """
 
-from .checksum import book_checksum, checksum_string, level3_checksum, level3_checksum_string
-from .l2 import ApplyResult, BookSide, BookView, OrderBook, PriceLevel
+from kraken_ws.book.checksum import (
+    book_checksum,
+    checksum_string,
+    level3_checksum,
+    level3_checksum_string,
+)
+from kraken_ws.book.l2 import ApplyResult, BookSide, BookView, OrderBook, PriceLevel
+from kraken_ws.book.l3 import L3Book, L3Order
+from kraken_ws.book.manager import BookEvent, BookManager, BookUpdated, ResyncNeeded
 
 __all__ = [
     "ApplyResult",
+    "BookEvent",
+    "BookManager",
     "BookSide",
+    "BookUpdated",
     "BookView",
+    "L3Book",
+    "L3Order",
     "OrderBook",
     "PriceLevel",
+    "ResyncNeeded",
     "book_checksum",
     "checksum_string",
     "level3_checksum",
