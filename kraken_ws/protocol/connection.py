@@ -1,0 +1,424 @@
+"""``KrakenProtocol``: the sans-I/O heart of a connection.
+
+Text frames go in through :meth:`KrakenProtocol.receive_text`; typed events come out of
+:meth:`KrakenProtocol.events_received`. Requests go in through :meth:`KrakenProtocol.send`;
+text frames to write come out of :meth:`KrakenProtocol.data_to_send`. Time only enters as the
+``now`` argument (seconds on any monotonic clock), so every deadline, timeout and keepalive
+decision can be tested with plain function calls.
+
+The client's I/O loop is nothing more than::
+
+    proto.receive_text(frame, now=clock())
+    for event in proto.events_received(): dispatch(event)
+    for text in proto.data_to_send(): await transport.send(text)
+
+plus a timer that calls :meth:`KrakenProtocol.tick` at :meth:`KrakenProtocol.next_wakeup`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..exceptions import ConnectionLost, DecodeError, InvalidState, RequestTimeout
+from ..models.messages import UnknownMessage
+from . import codec
+from ._json import dumps
+from .events import (
+    ChannelData,
+    ConnectionDead,
+    InvalidFrame,
+    ProtocolEvent,
+    RequestCompleted,
+    RequestFailed,
+    UnsolicitedResponse,
+)
+from .requests import (
+    PendingRequest,
+    PendingRequests,
+    ReqIdAllocator,
+    expected_responses,
+    strip_token,
+)
+from .state import ConnectionState, Input, next_state
+from .subscriptions import TOKEN_CHANNELS, Subscriptions
+
+__all__ = ["KrakenProtocol", "response_fields"]
+
+
+def response_fields(
+    message: BaseModel,
+) -> tuple[str | None, int | None, bool | None, str | None, str | None]:
+    """Read the envelope of a method response, typed or unknown.
+
+    Args:
+        message: A decoded frame.
+
+    Returns:
+        ``(method, req_id, success, error, symbol)``; ``method`` is ``None`` for channel frames.
+        ``symbol`` comes from ``result.symbol`` (acks) or the top-level ``symbol`` (errors).
+    """
+    if isinstance(message, UnknownMessage):
+        raw = message.raw if isinstance(message.raw, dict) else {}
+        method = raw.get("method")
+        req_id = raw.get("req_id")
+        success = raw.get("success")
+        error = raw.get("error")
+        result = raw.get("result")
+        symbol = raw.get("symbol")
+        if symbol is None and isinstance(result, dict):
+            symbol = result.get("symbol")
+    else:
+        method = getattr(message, "method", None)
+        req_id = getattr(message, "req_id", None)
+        success = getattr(message, "success", None)
+        error = getattr(message, "error", None)
+        symbol = getattr(message, "symbol", None)
+        if symbol is None:
+            result = getattr(message, "result", None)
+            if isinstance(result, dict):
+                symbol = result.get("symbol")
+            else:
+                symbol = getattr(result, "symbol", None)
+    if method == "pong" and success is None:
+        success = error is None
+    return (
+        method if isinstance(method, str) else None,
+        req_id if isinstance(req_id, int) and not isinstance(req_id, bool) else None,
+        success if isinstance(success, bool) else None,
+        error if isinstance(error, str) else None,
+        symbol if isinstance(symbol, str) else None,
+    )
+
+
+class KrakenProtocol:
+    """Sans-I/O protocol state of one logical connection (survives reconnects).
+
+    Args:
+        request_timeout: Default seconds before a request fails with ``RequestTimeout``.
+        watchdog_timeout: Seconds without any inbound frame after which the connection is
+            declared dead (a :class:`ConnectionDead` event). ``None`` disables the watchdog.
+        ping_interval: Seconds without sending anything after which a keepalive ``ping`` is
+            queued (Kraken drops connections idle for about a minute). ``None`` disables it.
+        strict: Decode strictly (unknown frames become :class:`InvalidFrame` events).
+        req_id_start: First ``req_id`` to hand out.
+    """
+
+    def __init__(
+        self,
+        *,
+        request_timeout: float = 10.0,
+        watchdog_timeout: float | None = 10.0,
+        ping_interval: float | None = 30.0,
+        strict: bool = False,
+        req_id_start: int = 1,
+    ) -> None:
+        self.request_timeout = request_timeout
+        self.watchdog_timeout = watchdog_timeout
+        self.ping_interval = ping_interval
+        self.strict = strict
+        self.state = ConnectionState.DISCONNECTED
+        self.subscriptions = Subscriptions()
+        self._pending = PendingRequests()
+        self._ids = ReqIdAllocator(req_id_start)
+        self._outgoing: list[str] = []
+        self._events: list[ProtocolEvent] = []
+        self._last_received = 0.0
+        self._last_sent = 0.0
+        self._dead_reported = False
+        self._keepalive_in_flight: int | None = None
+        self.lost_at: float | None = None
+        """``now`` of the latest :meth:`connection_lost`."""
+        self.last_rtt: float | None = None
+        """Round trip of the latest keepalive ping, in seconds."""
+
+    def __repr__(self) -> str:
+        return (
+            f"KrakenProtocol(state={self.state.value}, pending={len(self._pending)}, "
+            f"subscriptions={len(self.subscriptions)})"
+        )
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def connecting(self) -> None:
+        """The client started opening a socket."""
+        self.state = next_state(self.state, Input.CONNECTING)
+
+    def connection_opened(self, *, now: float, token: str | None = None) -> list[int]:
+        """A socket is open: reset timers and queue the replay of every desired subscription.
+
+        Args:
+            now: Current time.
+            token: A fresh token, required when :attr:`needs_token` is true.
+
+        Returns:
+            The ``req_id`` of each replayed subscribe request.
+
+        Raises:
+            InvalidState: Not allowed in the current state, or a token is needed but missing.
+        """
+        plan = self.subscriptions.replay_plan()
+        if token is None and any(p.get("channel") in TOKEN_CHANNELS for p in plan):
+            raise InvalidState("replaying private subscriptions needs a token")
+        self.state = next_state(self.state, Input.OPENED)
+        self._last_received = now
+        self._last_sent = now
+        self._dead_reported = False
+        self._keepalive_in_flight = None
+        replayed: list[int] = []
+        for params in plan:
+            wire_params = dict(params)
+            if params.get("channel") in TOKEN_CHANNELS:
+                wire_params["token"] = token
+            replayed.append(
+                self._send_wire({"method": "subscribe", "params": wire_params}, now=now)
+            )
+        return replayed
+
+    def connection_lost(self, *, now: float, reason: str = "connection lost") -> None:
+        """The socket is gone: fail every pending request, keep subscriptions as desired.
+
+        Order-entry requests fail with ``outcome_unknown=True``: the exchange may have acted.
+
+        Args:
+            now: Current time.
+            reason: Why, included in the exceptions' messages.
+        """
+        self.state = next_state(self.state, Input.LOST)
+        self.lost_at = now
+        self._outgoing.clear()
+        self._keepalive_in_flight = None
+        for pending in self._pending.drain():
+            if pending.internal:
+                continue
+            unknown = pending.order_entry
+            message = f"{pending.method} (req_id={pending.req_id}) interrupted: {reason}"
+            if unknown:
+                message += "; outcome unknown, reconcile from the executions channel"
+            error = ConnectionLost(
+                message,
+                method=pending.method,
+                req_id=pending.req_id,
+                request=pending.wire,
+                outcome_unknown=unknown,
+            )
+            self._events.append(
+                RequestFailed(pending.req_id, pending.method, error, tuple(pending.responses))
+            )
+        self.subscriptions.connection_lost()
+
+    def close(self) -> None:
+        """The user is closing the connection (final once the socket is gone)."""
+        self.state = next_state(self.state, Input.CLOSE)
+
+    @property
+    def needs_token(self) -> bool:
+        """Whether :meth:`connection_opened` needs a token to replay subscriptions."""
+        return self.subscriptions.needs_token
+
+    @property
+    def pending_count(self) -> int:
+        """Number of requests in flight."""
+        return len(self._pending)
+
+    # --- outbound -------------------------------------------------------------------------------
+
+    def send(
+        self,
+        request: BaseModel | Mapping[str, Any],
+        *,
+        now: float,
+        token: str | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Validate a request, assign its ``req_id`` and queue its frame.
+
+        Args:
+            request: A request model or dict (``method``, ``params``, optional ``req_id``).
+            now: Current time.
+            token: Put into ``params.token`` (private requests). It is never stored.
+            timeout: Seconds until it times out (default :attr:`request_timeout`).
+
+        Returns:
+            The ``req_id`` the responses will carry.
+
+        Raises:
+            pydantic.ValidationError: The request is invalid (nothing is queued).
+            InvalidState: The connection is not open, or the given ``req_id`` is in flight.
+        """
+        wire = codec.request_to_wire(codec.validate_request(request))
+        if token is not None:
+            params = dict(wire.get("params") or {})
+            params["token"] = token
+            wire["params"] = params
+        return self._send_wire(wire, now=now, timeout=timeout)
+
+    def _send_wire(
+        self,
+        wire: dict[str, Any],
+        *,
+        now: float,
+        timeout: float | None = None,
+        internal: bool = False,
+    ) -> int:
+        if self.state is not ConnectionState.OPEN:
+            raise InvalidState(f"cannot send {wire.get('method')!r} while {self.state.value}")
+        req_id = wire.get("req_id")
+        if req_id is None:
+            req_id = self._ids.allocate(self._pending.ids())
+        elif not isinstance(req_id, int) or isinstance(req_id, bool):
+            raise InvalidState("req_id must be an int")
+        method = str(wire.get("method"))
+        # Key order as Kraken documents it: method, params, req_id.
+        out: dict[str, Any] = {"method": method}
+        if wire.get("params") is not None:
+            out["params"] = wire["params"]
+        out["req_id"] = req_id
+        timeout = self.request_timeout if timeout is None else timeout
+        pending = PendingRequest(
+            req_id=req_id,
+            method=method,
+            wire=strip_token(out),
+            expected=expected_responses(out),
+            sent_at=now,
+            deadline=now + timeout if timeout > 0 else None,
+            internal=internal,
+        )
+        self._pending.add(pending)
+        params = out.get("params") or {}
+        if method == "subscribe":
+            self.subscriptions.subscribe_sent(params, req_id)
+        elif method == "unsubscribe":
+            self.subscriptions.unsubscribe_sent(params)
+        self._outgoing.append(dumps(out))
+        self._last_sent = now
+        return req_id
+
+    def data_to_send(self) -> list[str]:
+        """Frames to write, in order; each call returns and clears the queue."""
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    # --- inbound --------------------------------------------------------------------------------
+
+    def receive_text(self, data: str | bytes, *, now: float) -> None:
+        """Feed one inbound frame.
+
+        Args:
+            data: The frame text.
+            now: Current time.
+        """
+        self._last_received = now
+        self._dead_reported = False
+        try:
+            message = codec.decode(data, strict=self.strict)
+        except DecodeError as exc:
+            self._events.append(InvalidFrame(exc))
+            return
+        method, req_id, success, _error, symbol = response_fields(message)
+        if method is None:
+            self._events.append(ChannelData(message))
+            return
+        pending = self._pending.get(req_id) if req_id is not None else None
+        if pending is None:
+            self._events.append(UnsolicitedResponse(message))
+            return
+        self._on_response(pending, message, success is True, symbol, now)
+
+    def _on_response(
+        self, pending: PendingRequest, message: BaseModel, ok: bool, symbol: str | None, now: float
+    ) -> None:
+        pending.responses.append(message)
+        params = pending.wire.get("params") or {}
+        complete = len(pending.responses) >= pending.expected
+        if pending.method in ("subscribe", "unsubscribe"):
+            if symbol is None and not ok:
+                # A rejection that names no symbol answers the whole request.
+                complete = True
+            if pending.method == "subscribe":
+                self.subscriptions.subscribe_acked(params, symbol, ok, pending.req_id)
+            else:
+                self.subscriptions.unsubscribe_acked(params, symbol)
+        if not complete:
+            return
+        self._pending.pop(pending.req_id)
+        if pending.internal:
+            if pending.req_id == self._keepalive_in_flight:
+                self._keepalive_in_flight = None
+                self.last_rtt = now - pending.sent_at
+            return
+        self._events.append(
+            RequestCompleted(
+                pending.req_id, pending.method, tuple(pending.responses), now - pending.sent_at
+            )
+        )
+
+    def events_received(self) -> list[ProtocolEvent]:
+        """Events produced since the last call, in order; each call clears the list."""
+        out, self._events = self._events, []
+        return out
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def tick(self, *, now: float) -> None:
+        """Advance time: expire requests, run the watchdog, queue keepalive pings.
+
+        Args:
+            now: Current time.
+        """
+        for pending in self._pending.expired(now):
+            if pending.internal:
+                if pending.req_id == self._keepalive_in_flight:
+                    self._keepalive_in_flight = None
+                continue
+            error = RequestTimeout(
+                f"{pending.method} (req_id={pending.req_id}) got no response within "
+                f"{now - pending.sent_at:.3f}s",
+                method=pending.method,
+                req_id=pending.req_id,
+            )
+            self._events.append(
+                RequestFailed(pending.req_id, pending.method, error, tuple(pending.responses))
+            )
+        if self.state is not ConnectionState.OPEN:
+            return
+        silent = now - self._last_received
+        if self.watchdog_timeout is not None and silent >= self.watchdog_timeout:
+            if not self._dead_reported:
+                self._dead_reported = True
+                self._events.append(ConnectionDead(silent))
+            return
+        if self._keepalive_in_flight is None and self._keepalive_due(now):
+            self._keepalive_in_flight = self._send_wire(
+                {"method": "ping"}, now=now, timeout=self._probe_after() or 0.0, internal=True
+            )
+
+    def _probe_after(self) -> float | None:
+        # Probe a quiet connection at half the watchdog deadline, so that a live but quiet
+        # socket (no subscriptions, hence no heartbeats) answers with a pong in time.
+        return self.watchdog_timeout / 2 if self.watchdog_timeout is not None else None
+
+    def _keepalive_due(self, now: float) -> bool:
+        if self.ping_interval is not None and now - self._last_sent >= self.ping_interval:
+            return True
+        probe = self._probe_after()
+        return probe is not None and now - self._last_received >= probe
+
+    def next_wakeup(self) -> float | None:
+        """When :meth:`tick` next has something to do (``None``: only on new input)."""
+        times: list[float] = []
+        deadline = self._pending.next_deadline()
+        if deadline is not None:
+            times.append(deadline)
+        if self.state is ConnectionState.OPEN:
+            if self.watchdog_timeout is not None and not self._dead_reported:
+                times.append(self._last_received + self.watchdog_timeout)
+            if self._keepalive_in_flight is None:
+                if self.ping_interval is not None:
+                    times.append(self._last_sent + self.ping_interval)
+                probe = self._probe_after()
+                if probe is not None:
+                    times.append(self._last_received + probe)
+        return min(times) if times else None
