@@ -1,0 +1,5 @@
+"""Transports: the I/O edge. Only :mod:`kraken_ws.transport.websockets` touches the network."""
+
+from .base import Connector, Transport
+
+__all__ = ["Connector", "Transport"]

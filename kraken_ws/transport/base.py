@@ -1,0 +1,51 @@
+"""The transport seam: what the client needs from a WebSocket, and nothing more.
+
+Anything with these methods can carry the protocol: the real websockets connection
+(:mod:`kraken_ws.transport.websockets`) or the in-memory pair used in tests
+(:mod:`kraken_ws.transport.memory`). Implementations raise only
+:class:`~kraken_ws.exceptions.TransportError` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeAlias, runtime_checkable
+
+__all__ = ["Connector", "Transport"]
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """One open WebSocket carrying JSON text frames."""
+
+    async def send(self, text: str) -> None:
+        """Write one text frame.
+
+        Raises:
+            ConnectionClosed: The connection is closed.
+        """
+        ...
+
+    async def recv(self) -> str:
+        """Read the next text frame.
+
+        Raises:
+            ConnectionClosed: The connection closed (``.code``/``.reason`` tell how).
+        """
+        ...
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (idempotent); returns when the socket is released."""
+        ...
+
+    async def abort(self) -> None:
+        """Drop the connection at once without a closing handshake (dead peer)."""
+        ...
+
+
+Connector: TypeAlias = Callable[[str], Awaitable[Transport]]
+"""Opens a :class:`Transport` to a URL.
+
+Raises:
+    ConnectError: The connection could not be opened.
+"""

@@ -1,0 +1,147 @@
+"""The real transport: a ``websockets`` client connection (the only module importing it).
+
+Every exception from ``websockets`` or the OS is translated into the
+:class:`~kraken_ws.exceptions.TransportError` tree here, at the boundary, with the original kept
+as ``__cause__`` (httpx's ``map_httpcore_exceptions`` pattern).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import websockets
+import websockets.asyncio.client
+import websockets.exceptions
+
+from ..exceptions import (
+    ConnectError,
+    ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    TransportError,
+)
+
+__all__ = ["WebsocketsTransport", "connect"]
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Level3 depth-1000 snapshots and full book snapshots of many symbols exceed websockets'
+# 1 MiB default.
+_MAX_FRAME = 16 * 2**20
+
+
+def _closed_from(exc: websockets.exceptions.ConnectionClosed) -> ConnectionClosed:
+    frame = exc.rcvd or exc.sent
+    code = frame.code if frame is not None else 1006
+    reason = frame.reason if frame is not None else ""
+    cls = (
+        ConnectionClosedOK
+        if isinstance(exc, websockets.exceptions.ConnectionClosedOK)
+        else ConnectionClosedError
+    )
+    error = cls(f"connection closed: code={code} reason={reason!r}", code=code, reason=reason)
+    error.__cause__ = exc
+    return error
+
+
+@contextlib.contextmanager
+def _map_errors() -> Iterator[None]:
+    try:
+        yield
+    except websockets.exceptions.ConnectionClosed as exc:
+        raise _closed_from(exc) from exc
+    except (OSError, websockets.exceptions.WebSocketException) as exc:
+        raise ConnectionClosedError(
+            f"connection failed: {type(exc).__name__}: {exc}", code=1006, reason=str(exc)
+        ) from exc
+
+
+class WebsocketsTransport:
+    """A :class:`~kraken_ws.transport.base.Transport` over ``websockets.asyncio.client``.
+
+    Args:
+        connection: An open ``ClientConnection``.
+    """
+
+    def __init__(self, connection: websockets.asyncio.client.ClientConnection) -> None:
+        self._ws = connection
+
+    def __repr__(self) -> str:
+        return f"WebsocketsTransport(state={self._ws.state.name})"
+
+    async def send(self, text: str) -> None:
+        """Write one text frame.
+
+        Raises:
+            ConnectionClosed: The connection is closed.
+        """
+        with _map_errors():
+            await self._ws.send(text)
+
+    async def recv(self) -> str:
+        """Read the next frame as text.
+
+        Raises:
+            ConnectionClosed: The connection closed.
+        """
+        with _map_errors():
+            data = await self._ws.recv()
+        return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close with a closing handshake (bounded by the connection's close timeout)."""
+        with contextlib.suppress(TransportError), _map_errors():
+            await self._ws.close(code, reason)
+
+    async def abort(self) -> None:
+        """Drop the TCP connection at once (used when the peer is declared dead)."""
+        self._ws.transport.abort()
+        with contextlib.suppress(TransportError, asyncio.TimeoutError), _map_errors():
+            await asyncio.wait_for(self._ws.wait_closed(), 1.0)
+
+
+async def connect(
+    url: str,
+    *,
+    open_timeout: float = 10.0,
+    close_timeout: float = 5.0,
+    max_size: int = _MAX_FRAME,
+    **options: Any,
+) -> WebsocketsTransport:
+    """Open a WebSocket to ``url``.
+
+    websockets' protocol-level keepalive is turned off: the client runs Kraken's application
+    ``ping`` and a watchdog, which also catch a server that answers control frames but stopped
+    sending data.
+
+    Args:
+        url: ``wss://...`` (or ``ws://`` for the local exchange).
+        open_timeout: Seconds for TCP + TLS + handshake.
+        close_timeout: Seconds to wait for the closing handshake.
+        max_size: Largest accepted frame in bytes.
+        **options: Passed to ``websockets.asyncio.client.connect``.
+
+    Returns:
+        The open transport.
+
+    Raises:
+        ConnectError: The connection could not be opened.
+    """
+    host = urlsplit(url).hostname or ""
+    # Never route the local exchange through an environment proxy.
+    options.setdefault("proxy", None if host in _LOCAL_HOSTS else True)
+    options.setdefault("ping_interval", None)
+    try:
+        connection = await websockets.asyncio.client.connect(
+            url,
+            open_timeout=open_timeout,
+            close_timeout=close_timeout,
+            max_size=max_size,
+            **options,
+        )
+    except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+        raise ConnectError(f"cannot connect to {url}: {type(exc).__name__}: {exc}") from exc
+    return WebsocketsTransport(connection)
