@@ -79,7 +79,9 @@ def main() -> None:
             f"{name:<26}{len(raw):>8}{ours:>18,.0f}{stdlib:>14,.0f}{fast:>12,.0f}"
             f"{stdlib / ours:>21.2f}x"
         )
-    print("goal: typed decode of a 1-level book update costs <= 1.5x json.loads(parse_float=Decimal)")
+    print(
+        "goal: typed decode of a 1-level book update costs <= 1.5x json.loads(parse_float=Decimal)"
+    )
 
 
 if __name__ == "__main__":

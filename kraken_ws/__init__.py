@@ -1,1 +1,35 @@
-"""kraken-ws (bootstrapping: the public API is wired in once the models land)."""
+"""kraken-ws: a typed, exact-decimal SDK for the Kraken Spot WebSocket API v2.
+
+Start with :func:`decode` / :func:`encode` for the wire format, :class:`KrakenWSClient` for a
+connection, :mod:`kraken_ws.book` for order books and :mod:`kraken_ws.testing` for the local
+exchange.
+"""
+
+from ._version import __version__
+from .exceptions import (
+    AuthenticationError,
+    BookError,
+    ConnectionLost,
+    DecodeError,
+    KrakenAPIError,
+    KrakenWSError,
+    RequestTimeout,
+)
+from .models.messages import ClientRequest, ServerMessage, UnknownMessage
+from .protocol.codec import decode, encode
+
+__all__ = [
+    "AuthenticationError",
+    "BookError",
+    "ClientRequest",
+    "ConnectionLost",
+    "DecodeError",
+    "KrakenAPIError",
+    "KrakenWSError",
+    "RequestTimeout",
+    "ServerMessage",
+    "UnknownMessage",
+    "__version__",
+    "decode",
+    "encode",
+]

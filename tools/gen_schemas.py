@@ -17,9 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     files = build_schemas()
     out: Path = args.out
     if args.check:
-        drift = [n for n, t in files.items() if not (out / n).is_file() or (out / n).read_text() != t]
+        drift = [
+            n for n, t in files.items() if not (out / n).is_file() or (out / n).read_text() != t
+        ]
         extra = sorted(
-            str(p.relative_to(out)) for p in out.rglob("*.json") if str(p.relative_to(out)) not in files
+            str(p.relative_to(out))
+            for p in out.rglob("*.json")
+            if str(p.relative_to(out)) not in files
         )
         if drift or extra:
             for name in drift:

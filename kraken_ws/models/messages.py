@@ -24,21 +24,51 @@ from .channels.ticker import TickerSnapshot, TickerUpdate
 from .channels.trade import TradeSnapshot, TradeUpdate
 from .methods._common import ErrorFields
 from .methods.add_order import AddOrderError, AddOrderRequest, AddOrderResponse, AddOrderSuccess
-from .methods.amend_order import AmendOrderError, AmendOrderRequest, AmendOrderResponse, AmendOrderSuccess
+from .methods.amend_order import (
+    AmendOrderError,
+    AmendOrderRequest,
+    AmendOrderResponse,
+    AmendOrderSuccess,
+)
 from .methods.batch_add import BatchAddError, BatchAddRequest, BatchAddResponse, BatchAddSuccess
-from .methods.batch_cancel import BatchCancelError, BatchCancelRequest, BatchCancelResponse, BatchCancelSuccess
+from .methods.batch_cancel import (
+    BatchCancelError,
+    BatchCancelRequest,
+    BatchCancelResponse,
+    BatchCancelSuccess,
+)
 from .methods.cancel_after import (
     CancelAllOrdersAfterError,
     CancelAllOrdersAfterRequest,
     CancelAllOrdersAfterResponse,
     CancelAllOrdersAfterSuccess,
 )
-from .methods.cancel_all import CancelAllError, CancelAllRequest, CancelAllResponse, CancelAllSuccess
-from .methods.cancel_order import CancelOrderError, CancelOrderRequest, CancelOrderResponse, CancelOrderSuccess
-from .methods.edit_order import EditOrderError, EditOrderRequest, EditOrderResponse, EditOrderSuccess
+from .methods.cancel_all import (
+    CancelAllError,
+    CancelAllRequest,
+    CancelAllResponse,
+    CancelAllSuccess,
+)
+from .methods.cancel_order import (
+    CancelOrderError,
+    CancelOrderRequest,
+    CancelOrderResponse,
+    CancelOrderSuccess,
+)
+from .methods.edit_order import (
+    EditOrderError,
+    EditOrderRequest,
+    EditOrderResponse,
+    EditOrderSuccess,
+)
 from .methods.ping import PingError, PingRequest, Pong
 from .methods.subscribe import SubscribeError, SubscribeRequest, SubscribeResponse, SubscribeSuccess
-from .methods.unsubscribe import UnsubscribeError, UnsubscribeRequest, UnsubscribeResponse, UnsubscribeSuccess
+from .methods.unsubscribe import (
+    UnsubscribeError,
+    UnsubscribeRequest,
+    UnsubscribeResponse,
+    UnsubscribeSuccess,
+)
 
 __all__ = [
     "ChannelMessage",
@@ -68,8 +98,10 @@ class UnknownMessage(BaseModel):
 
 
 class GenericErrorResponse(ErrorFields):
-    """An error for a request the server could not attribute to a method (``"method":"error"``,
-    seen answering malformed JSON)."""
+    """An error the server could not attribute to a method (``"method":"error"``).
+
+    Seen answering malformed JSON.
+    """
 
     method: str
     """Usually ``"error"``."""
@@ -284,20 +316,6 @@ ServerMessage = (
     | UnknownMessage
 )
 """Everything :func:`kraken_ws.decode` returns: use ``match``/``isinstance`` to narrow."""
-
-ServerMessageAdapterType = Annotated[
-    Annotated[ChannelMessage, Tag("channel")]
-    | Annotated[MethodResponse, Tag("method")]
-    | Annotated[UnknownMessage, Tag("unknown")],
-    Discriminator(
-        lambda v: (
-            "unknown"
-            if message_tag(v) == "unknown"
-            else ("channel" if (isinstance(v, dict) and "channel" in v) else "method")
-        )
-    ),
-]
-"""Pydantic form of :data:`ServerMessage` (used for the JSON Schema of what we accept)."""
 
 ClientRequest = Annotated[
     SubscribeRequest

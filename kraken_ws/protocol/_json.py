@@ -1,5 +1,4 @@
-"""Lossless JSON: numbers become exact ``Decimal``/``int`` on the way in and keep their digits
-on the way out.
+"""Lossless JSON: exact ``Decimal``/``int`` numbers in, the same digits out.
 
 This is the only module that turns wire text into Python values. pydantic's
 ``model_validate_json`` is never used on wire data because it parses numbers as binary floats
@@ -41,7 +40,7 @@ def format_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
-_encode_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_str = json.encoder.encode_basestring_ascii
 
 
 def _write(value: Any, out: list[str]) -> None:

@@ -14,7 +14,7 @@ carry exactly the ``Decimal`` digits: no float round trip, no exponent form.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -60,7 +60,9 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
     return decode_object(obj, strict=strict, raw=data)
 
 
-def decode_object(obj: Any, *, strict: bool = False, raw: str | bytes | None = None) -> ServerMessage:
+def decode_object(
+    obj: Any, *, strict: bool = False, raw: str | bytes | None = None
+) -> ServerMessage:
     """Validate an already losslessly-decoded JSON value (see :func:`decode`).
 
     Args:
@@ -78,7 +80,8 @@ def decode_object(obj: Any, *, strict: bool = False, raw: str | bytes | None = N
             raise DecodeError(f"no model for frame: {_excerpt(shown)}", raw=raw)
         return UnknownMessage(raw=obj)
     try:
-        return model.model_validate(obj)  # type: ignore[no-any-return]
+        # message_model_for only returns members of ServerMessage.
+        return cast("ServerMessage", model.model_validate(obj))
     except ValidationError as exc:
         if strict:
             raise DecodeError(
