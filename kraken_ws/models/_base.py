@@ -16,7 +16,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-
 #: An exact decimal price or quantity; a JSON number on the wire, never a float.
 #:
 #: pydantic's native ``Decimal`` validation is used on purpose: a ``Decimal`` from the lossless
