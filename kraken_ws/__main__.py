@@ -1,0 +1,3 @@
+from kraken_ws.cli import main
+
+main()

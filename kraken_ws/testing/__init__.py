@@ -1,0 +1,29 @@
+"""A local Kraken Spot WebSocket v2 exchange for tests, examples and benchmarks.
+
+:class:`LocalExchange` serves the public, auth and level3 websocket endpoints and the REST token
+endpoint on 127.0.0.1, backed by a simulated market (:mod:`.market`), a matching engine
+(:mod:`.engine`) and scripted faults (:mod:`.faults`).
+"""
+
+from .engine import DEFAULT_BALANCES, EngineError, MatchingEngine
+from .faults import Endpoint, FaultState
+from .http import TOKEN_PATH, TokenStore, api_sign, verify_api_sign
+from .market import DEFAULT_INSTRUMENTS, InstrumentSpec, Market
+from .server import LocalExchange, ThreadedExchange
+
+__all__ = [
+    "DEFAULT_BALANCES",
+    "DEFAULT_INSTRUMENTS",
+    "TOKEN_PATH",
+    "Endpoint",
+    "EngineError",
+    "FaultState",
+    "InstrumentSpec",
+    "LocalExchange",
+    "Market",
+    "MatchingEngine",
+    "ThreadedExchange",
+    "TokenStore",
+    "api_sign",
+    "verify_api_sign",
+]

@@ -1,0 +1,979 @@
+"""Matching engine of the local exchange: one funded account, orders, fills, ledgers.
+
+The engine trades against the simulated books of :mod:`kraken_ws.testing.market`: a user's taker
+order walks the same deep book the public feeds publish, and a user's resting limit order sits in
+that book (visible on ``book`` and ``level3``) where simulated takers fill it. Everything it does is
+reported as plain dicts with Kraken's wire field names, queued in :attr:`MatchingEngine.executions`
+and :attr:`MatchingEngine.ledger`; the server validates them into the ``executions`` and
+``balances`` models and sends them.
+
+Errors are raised as :class:`EngineError` carrying Kraken's exact error string.
+
+Simplifications (documented, not Kraken facts): a single account per exchange, so any
+order that would match another of the user's orders meets self-trade prevention (default
+``cancel_newest``); fees are flat (taker 0.40 %, maker 0.25 %) in the quote currency; IOC
+remainders and market orders without liquidity are reported as ``canceled``; conditional (OTO)
+close orders are accepted but not created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
+from typing import Any, Literal
+
+from kraken_ws.models.methods.add_order import OrderFieldsBase
+
+from .market import BookSide, MakerFill, Market, SymbolMarket, rfc3339
+
+__all__ = [
+    "DEFAULT_ASSET_PRECISION",
+    "DEFAULT_BALANCES",
+    "EngineError",
+    "MatchingEngine",
+    "Order",
+]
+
+DEFAULT_BALANCES: dict[str, Decimal] = {
+    "USD": Decimal("1000000"),
+    "BTC": Decimal("100"),
+    "ETH": Decimal("1000"),
+    "PEPE": Decimal("1000000000000"),
+}
+"""Funds of the test account."""
+
+DEFAULT_ASSET_PRECISION: dict[str, int] = {"USD": 4, "BTC": 10, "ETH": 10, "PEPE": 2}
+"""Ledger precision per asset (unknown assets: 8)."""
+
+SystemStatus = Literal["online", "cancel_only", "maintenance", "post_only"]
+
+_TAKER_FEE = Decimal("0.0040")
+_MAKER_FEE = Decimal("0.0025")
+_RECENT_FILLS = 50
+# Headroom held for buy orders without a limit price (market, stop-loss, ...): the fill price is
+# unknown at placement, so the hold is based on the reference price plus this margin.
+_MARKET_BUY_MARGIN = Decimal("1.10")
+
+
+class EngineError(Exception):
+    """A request the engine refuses; ``str(exc)`` is Kraken's error string."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class Order:
+    """One order of the account (open, untriggered or just closed)."""
+
+    order_id: str
+    symbol: str
+    side: Literal["buy", "sell"]
+    order_type: str
+    order_qty: Decimal
+    limit_price: Decimal | None
+    time_in_force: str
+    cl_ord_id: str | None = None
+    order_userref: int | None = None
+    post_only: bool = False
+    display_qty: Decimal | None = None
+    stp_type: str = "cancel_newest"
+    cash_order_qty: Decimal | None = None
+    expire_at: float | None = None
+    expire_time: str | None = None
+    trigger_reference: str | None = None
+    trigger_price: Decimal | None = None
+    trigger_price_type: str | None = None
+    trigger_offset: Decimal | None = None
+    """Trailing orders: the distance (quote units or percent) from the peak."""
+    limit_offset: Decimal | None = None
+    limit_offset_type: str | None = None
+    peak: Decimal | None = None
+    triggered: bool = False
+    status: str = "pending_new"
+    cum_qty: Decimal = Decimal(0)
+    cum_cost: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    hold_unit: Decimal = Decimal(0)
+    """Held per unit of remaining quantity (quote for buys, 1 base for sells)."""
+    in_book: bool = False
+    amended: bool = False
+    timestamp: str = ""
+
+    @property
+    def remaining(self) -> Decimal:
+        """Quantity not filled yet."""
+        return self.order_qty - self.cum_qty
+
+    @property
+    def is_triggered_type(self) -> bool:
+        """Whether the order waits for a trigger price."""
+        return self.order_type.startswith(("stop-loss", "take-profit", "trailing-stop"))
+
+
+@dataclass
+class _Account:
+    balances: dict[str, Decimal]
+    holds: dict[str, Decimal] = field(default_factory=dict)
+
+    def available(self, asset: str) -> Decimal:
+        return self.balances.get(asset, Decimal(0)) - self.holds.get(asset, Decimal(0))
+
+    def hold(self, asset: str, amount: Decimal) -> None:
+        self.holds[asset] = self.holds.get(asset, Decimal(0)) + amount
+
+
+def _parse_time(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
+
+
+class MatchingEngine:
+    """Orders, fills and balances of the exchange's test account.
+
+    Args:
+        market: The simulated market the engine trades in.
+        clock: Epoch seconds.
+        balances: Initial funds per asset (default :data:`DEFAULT_BALANCES`).
+        asset_precision: Ledger decimals per asset.
+    """
+
+    def __init__(
+        self,
+        market: Market,
+        clock: Callable[[], float],
+        balances: dict[str, Decimal] | None = None,
+        asset_precision: dict[str, int] | None = None,
+    ) -> None:
+        self.market = market
+        self.clock = clock
+        self.status: SystemStatus = "online"
+        self._precision = dict(DEFAULT_ASSET_PRECISION)
+        self._precision.update(asset_precision or {})
+        initial = DEFAULT_BALANCES if balances is None else balances
+        self.account = _Account({a: self._amount(a, Decimal(v)) for a, v in initial.items()})
+        self.orders: dict[str, Order] = {}
+        """Open orders (resting and untriggered), by order id."""
+        self.executions: list[dict[str, Any]] = []
+        """Execution reports not yet sent (drained by the server)."""
+        self.ledger: list[dict[str, Any]] = []
+        """Ledger entries not yet sent (drained by the server)."""
+        self.recent_fills: deque[dict[str, Any]] = deque(maxlen=_RECENT_FILLS)
+        self.on_activity: Callable[[], None] | None = None
+        """Called after timer-driven changes (dead man's switch) so the server flushes them."""
+        self._dms: asyncio.TimerHandle | None = None
+        self._dms_at: float | None = None
+        self._price_moved: set[str] = set()
+        for symbol_market in market.symbols.values():
+            symbol_market.listener = self
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _quant(self, asset: str) -> Decimal:
+        return Decimal(1).scaleb(-self._precision.get(asset, 8))
+
+    def _amount(self, asset: str, value: Decimal) -> Decimal:
+        return value.quantize(self._quant(asset), rounding=ROUND_HALF_EVEN)
+
+    def _now(self) -> str:
+        return rfc3339(self.clock())
+
+    def _sym(self, symbol: str) -> SymbolMarket:
+        try:
+            return self.market[symbol]
+        except KeyError:
+            raise EngineError("EQuery:Unknown asset pair") from None
+
+    def _ids(self, order: Order) -> dict[str, Any]:
+        ids: dict[str, Any] = {"order_id": order.order_id}
+        if order.cl_ord_id is not None:
+            ids["cl_ord_id"] = order.cl_ord_id
+        if order.order_userref is not None:
+            ids["order_userref"] = order.order_userref
+        return ids
+
+    def _report(self, order: Order, exec_type: str, **fields: Any) -> None:
+        report: dict[str, Any] = {"exec_type": exec_type, **self._ids(order)}
+        report.setdefault("order_status", order.status)
+        report.update(fields)
+        report.setdefault("timestamp", self._now())
+        self.executions.append(report)
+
+    def _details(self, order: Order) -> dict[str, Any]:
+        spec = self.market.instruments[order.symbol]
+        details: dict[str, Any] = {
+            "symbol": order.symbol,
+            "side": order.side,
+            "order_type": order.order_type,
+            "order_qty": order.order_qty,
+            "time_in_force": order.time_in_force,
+            "cum_qty": order.cum_qty,
+            "cum_cost": self._amount(spec.quote, order.cum_cost),
+            "fee_usd_equiv": self._amount(spec.quote, order.fees),
+            "fee_ccy_pref": "fciq",
+            "post_only": order.post_only,
+        }
+        if order.limit_price is not None:
+            details["limit_price"] = order.limit_price
+            details["limit_price_type"] = "static"
+        if order.display_qty is not None:
+            details["display_qty"] = order.display_qty
+        if order.expire_time is not None:
+            details["expire_time"] = order.expire_time
+        if order.trigger_price is not None:
+            details["triggers"] = self._triggers(order)
+        if order.amended:
+            details["amended"] = True
+        return details
+
+    def _triggers(self, order: Order) -> dict[str, Any]:
+        spec = self.market.instruments[order.symbol]
+        triggers: dict[str, Any] = {
+            "reference": order.trigger_reference or "last",
+            "price": order.trigger_offset if order.trigger_offset is not None
+            else order.trigger_price,
+            "price_type": order.trigger_price_type or "static",
+            "actual_price": spec.price(order.trigger_price or 0),
+            "status": "triggered" if order.triggered else "untriggered",
+            "timestamp": self._now(),
+        }  # fmt: skip
+        if order.peak is not None:
+            triggers["peak_price"] = order.peak
+        return triggers
+
+    def _check_status(self, *, post_only_limit: bool = False, cancel: bool = False) -> None:
+        if self.status == "maintenance":
+            raise EngineError("EService:Unavailable")
+        if cancel:
+            return
+        if self.status == "cancel_only":
+            raise EngineError("EService:Market in cancel_only mode")
+        if self.status == "post_only" and not post_only_limit:
+            raise EngineError("EService:Market in post_only mode")
+
+    def drain(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Take the pending execution reports and ledger entries."""
+        executions, self.executions = self.executions, []
+        ledger, self.ledger = self.ledger, []
+        return executions, ledger
+
+    # -- public API: placing --------------------------------------------------------------
+
+    def add_order(
+        self, o: OrderFieldsBase, symbol: str, *, validate: bool = False
+    ) -> dict[str, Any]:
+        """Place one order (``add_order``).
+
+        Args:
+            o: The validated order fields.
+            symbol: The pair.
+            validate: Check only, place nothing (``validate: true``).
+
+        Returns:
+            The ``result`` object.
+
+        Raises:
+            EngineError: The order is refused.
+        """
+        order, hold = self._prepare(o, symbol)
+        self._check_funds([(order, hold)])
+        if validate:
+            return {"order_id": "", **self._client_ids(o)}
+        self._place(order, hold)
+        return {"order_id": order.order_id, **self._client_ids(o)}
+
+    def batch_add(
+        self, orders: list[OrderFieldsBase], symbol: str, *, validate: bool = False
+    ) -> list[dict[str, Any]]:
+        """Place 2-15 orders on one symbol; any refusal refuses the whole batch.
+
+        Returns:
+            One result per order, in request order.
+
+        Raises:
+            EngineError: An order is refused (nothing is placed).
+        """
+        prepared = [self._prepare(o, symbol) for o in orders]
+        self._check_funds(prepared)
+        results: list[dict[str, Any]] = []
+        for (order, hold), o in zip(prepared, orders, strict=True):
+            if not validate:
+                self._place(order, hold)
+            results.append({"order_id": "" if validate else order.order_id, **self._client_ids(o)})
+        return results
+
+    @staticmethod
+    def _client_ids(o: OrderFieldsBase) -> dict[str, Any]:
+        ids: dict[str, Any] = {}
+        if o.cl_ord_id is not None:
+            ids["cl_ord_id"] = o.cl_ord_id
+        if o.order_userref is not None:
+            ids["order_userref"] = o.order_userref
+        return ids
+
+    def _prepare(self, o: OrderFieldsBase, symbol: str) -> tuple[Order, Decimal]:
+        is_post_only_limit = bool(o.post_only) and o.order_type == "limit"
+        self._check_status(post_only_limit=is_post_only_limit)
+        sym = self._sym(symbol)
+        spec = sym.spec
+        qty = o.order_qty
+        if qty is not None:
+            if qty != qty.quantize(spec.qty_increment):
+                raise EngineError("EGeneral:Invalid arguments:order_qty")
+            if qty < spec.min_qty:
+                raise EngineError("EGeneral:Invalid arguments:volume minimum not met")
+            qty = spec.qty(qty)
+        limit = o.limit_price
+        if limit is not None and o.order_type != "trailing-stop-limit":
+            if limit <= 0 or limit != limit.quantize(spec.price_increment):
+                raise EngineError("EOrder:Invalid price")
+            limit = spec.price(limit)
+        if o.cl_ord_id is not None and any(x.cl_ord_id == o.cl_ord_id for x in self.orders.values()):
+            raise EngineError("EOrder:Duplicate cl_ord_id")
+        now = self.clock()
+        order = Order(
+            order_id=self.market.new_order_id(),
+            symbol=symbol,
+            side=o.side,
+            order_type=o.order_type,
+            order_qty=qty if qty is not None else spec.qty(0),
+            limit_price=limit if o.order_type != "trailing-stop-limit" else None,
+            time_in_force=(o.time_in_force or "gtc").upper(),
+            cl_ord_id=o.cl_ord_id,
+            order_userref=o.order_userref,
+            post_only=bool(o.post_only),
+            display_qty=spec.qty(o.display_qty) if o.display_qty is not None else None,
+            stp_type=o.stp_type or "cancel_newest",
+            cash_order_qty=o.cash_order_qty,
+            timestamp=rfc3339(now),
+            cum_qty=spec.qty(0),
+        )
+        if o.expire_time is not None:
+            order.expire_time = o.expire_time
+            order.expire_at = _parse_time(o.expire_time)
+            if order.expire_at <= now:
+                raise EngineError("EGeneral:Invalid arguments:expire_time")
+        self._prepare_triggers(order, o, sym)
+        return order, self._hold_unit(order, sym)
+
+    def _prepare_triggers(self, order: Order, o: OrderFieldsBase, sym: SymbolMarket) -> None:
+        if not order.is_triggered_type:
+            return
+        last = sym.last
+        spec = sym.spec
+        if o.triggers is not None:
+            price, price_type = o.triggers.price, o.triggers.price_type or "static"
+            order.trigger_reference = o.triggers.reference or "last"
+        else:
+            assert o.stop_price is not None  # the model guarantees one of them
+            price, price_type = o.stop_price, "static"
+            order.trigger_reference = o.trigger or "last"
+        order.trigger_price_type = price_type
+        if order.order_type.startswith("trailing-stop"):
+            order.trigger_offset = price
+            order.peak = last
+            order.trigger_price = self._trailing_trigger(order, spec.price(last))
+            if order.order_type == "trailing-stop-limit":
+                order.limit_offset = o.limit_price
+                order.limit_offset_type = o.limit_price_type or "quote"
+        else:
+            order.trigger_price = spec.price(self._offset_price(last, price, price_type))
+        if order.trigger_price <= 0:
+            raise EngineError("EOrder:Invalid price")
+
+    @staticmethod
+    def _offset_price(reference: Decimal, value: Decimal, price_type: str) -> Decimal:
+        if price_type == "pct":
+            return reference * (1 + value / 100)
+        if price_type == "quote":
+            return reference + value
+        return value
+
+    def _trailing_trigger(self, order: Order, peak: Decimal) -> Decimal:
+        spec = self.market.instruments[order.symbol]
+        offset = order.trigger_offset or Decimal(0)
+        sign = -1 if order.side == "sell" else 1
+        if order.trigger_price_type == "pct":
+            return spec.price(peak * (1 + sign * offset / 100))
+        return spec.price(peak + sign * offset)
+
+    def _hold_unit(self, order: Order, sym: SymbolMarket) -> Decimal:
+        if order.side == "sell":
+            return Decimal(1)
+        if order.limit_price is not None:
+            reference = order.limit_price
+        else:
+            best_ask = sym.best("asks")
+            reference = max(sym.last, best_ask[0] if best_ask else sym.last)
+            if order.trigger_price is not None:
+                reference = max(reference, order.trigger_price)
+            reference *= _MARKET_BUY_MARGIN
+        return reference * (1 + _TAKER_FEE)
+
+    def _check_funds(self, prepared: Iterable[tuple[Order, Decimal]]) -> None:
+        needed: dict[str, Decimal] = {}
+        for order, unit in prepared:
+            spec = self.market.instruments[order.symbol]
+            if order.side == "buy":
+                if order.cash_order_qty is not None:
+                    amount = order.cash_order_qty * (1 + _TAKER_FEE)
+                else:
+                    amount = order.order_qty * unit
+                needed[spec.quote] = needed.get(spec.quote, Decimal(0)) + amount
+            else:
+                needed[spec.base] = needed.get(spec.base, Decimal(0)) + order.order_qty
+        for asset, amount in needed.items():
+            if amount > self.account.available(asset):
+                raise EngineError("EOrder:Insufficient funds")
+
+    def _place(self, order: Order, unit: Decimal) -> None:
+        spec = self.market.instruments[order.symbol]
+        order.hold_unit = unit
+        if order.cash_order_qty is None:
+            self.account.hold(spec.quote if order.side == "buy" else spec.base,
+                              order.order_qty * unit)  # fmt: skip
+        self.orders[order.order_id] = order
+        self._report(order, "pending_new", **self._details(order))
+        order.status = "new"
+        self._report(order, "new")
+        if order.is_triggered_type:
+            return
+        self._execute(order)
+
+    def _execute(self, order: Order) -> None:
+        """Match ``order`` as a taker, then rest, cancel or finish it."""
+        sym = self.market[order.symbol]
+        limit = order.limit_price
+        if order.post_only and limit is not None and self._crosses(sym, order.side, limit):
+            self._close(order, "canceled", reason="Post only order")
+            return
+        if order.time_in_force == "FOK" and not self._can_fill(sym, order):
+            self._close(order, "canceled", reason="Order could not be filled completely")
+            return
+        stop = False
+
+        def self_match(maker: Any) -> bool:
+            nonlocal stop
+            resting = self.orders.get(maker.owner)
+            if order.stp_type in ("cancel_oldest", "cancel_both") and resting is not None:
+                self._close(resting, "canceled", reason="Self trade prevention")
+                if order.stp_type == "cancel_oldest":
+                    return False
+            stop = True
+            return True
+
+        if self.status == "online":
+            if order.cash_order_qty is not None:
+                spent = order.cum_cost
+                fills = sym.take(order.side, None, None, order.cash_order_qty - spent,
+                                 ord_type="market", self_match=self_match)  # fmt: skip
+            else:
+                fills = sym.take(order.side, order.remaining, limit,
+                                 ord_type="limit" if limit is not None else "market",
+                                 self_match=self_match)  # fmt: skip
+            for price, qty, trade_id, _owner in fills:
+                self._fill(order, price, qty, trade_id, "t")
+        if order.order_id not in self.orders:
+            return
+        if order.cash_order_qty is not None:
+            self._close(order, "filled" if order.cum_qty > 0 else "canceled",
+                        reason=None if order.cum_qty > 0 else "No liquidity")  # fmt: skip
+        elif order.remaining <= 0:
+            return  # _fill closed it
+        elif stop:
+            self._close(order, "canceled", reason="Self trade prevention")
+        elif limit is None or order.time_in_force == "IOC":
+            self._close(order, "canceled", reason="Immediate or cancel" if limit is not None
+                        else "No liquidity")  # fmt: skip
+        else:
+            self._rest(order)
+
+    @staticmethod
+    def _crosses(sym: SymbolMarket, side: str, price: Decimal) -> bool:
+        best = sym.best("asks" if side == "buy" else "bids")
+        if best is None:
+            return False
+        return price >= best[0] if side == "buy" else price <= best[0]
+
+    @staticmethod
+    def _can_fill(sym: SymbolMarket, order: Order) -> bool:
+        book_side: BookSide = "asks" if order.side == "buy" else "bids"
+        available = Decimal(0)
+        for price, qty in sym.top(book_side, 1000):
+            if order.limit_price is not None and (
+                price > order.limit_price if order.side == "buy" else price < order.limit_price
+            ):
+                break
+            available += qty
+            if available >= order.remaining:
+                return True
+        return False
+
+    def _rest(self, order: Order) -> None:
+        sym = self.market[order.symbol]
+        assert order.limit_price is not None
+        visible = order.remaining
+        if order.display_qty is not None:
+            visible = min(visible, order.display_qty)
+        sym.add_order("bids" if order.side == "buy" else "asks", order.limit_price, visible,
+                      owner=order.order_id, order_id=order.order_id)  # fmt: skip
+        order.in_book = True
+
+    def _fill(self, order: Order, price: Decimal, qty: Decimal, trade_id: int, liq: str) -> None:
+        spec = self.market.instruments[order.symbol]
+        cost = self._amount(spec.quote, price * qty)
+        fee = self._amount(spec.quote, cost * (_TAKER_FEE if liq == "t" else _MAKER_FEE))
+        order.cum_qty += qty
+        order.cum_cost += cost
+        order.fees += fee
+        # Release the hold for the filled part, then book the real movements.
+        held_asset = spec.quote if order.side == "buy" else spec.base
+        if order.cash_order_qty is None:
+            self.account.hold(held_asset, -min(qty * order.hold_unit,
+                                               self.account.holds.get(held_asset, Decimal(0))))  # fmt: skip
+        if order.side == "buy":
+            base_amount, quote_amount = qty, -(cost + fee)
+        else:
+            base_amount, quote_amount = -qty, cost - fee
+        exec_id = self.market.new_id("T")
+        ref_id = exec_id
+        now = self._now()
+        self._ledger(spec.base, self._amount(spec.base, base_amount), Decimal(0), ref_id, now)
+        self._ledger(spec.quote, quote_amount, fee, ref_id, now)
+        filled = order.remaining <= 0
+        order.status = "filled" if filled else "partially_filled"
+        avg = spec.price(order.cum_cost / order.cum_qty)
+        report = {
+            "exec_id": exec_id,
+            "trade_id": trade_id,
+            "symbol": order.symbol,
+            "side": order.side,
+            "order_type": order.order_type,
+            "last_qty": qty,
+            "last_price": price,
+            "liquidity_ind": liq,
+            "cost": cost,
+            "cum_qty": order.cum_qty,
+            "cum_cost": self._amount(spec.quote, order.cum_cost),
+            "avg_price": avg,
+            "fee_usd_equiv": fee,
+            "fees": [{"asset": spec.quote, "qty": fee}],
+            "fee_ccy_pref": "fciq",
+            "timestamp": now,
+        }
+        self._report(order, "trade", **report)
+        self.recent_fills.append({"exec_type": "trade", **self._ids(order), "order_status":
+                                  order.status, **report})  # fmt: skip
+        if filled:
+            self._close(order, "filled")
+
+    def _ledger(self, asset: str, amount: Decimal, fee: Decimal, ref_id: str, now: str) -> None:
+        balance = self._amount(asset, self.account.balances.get(asset, Decimal(0)) + amount)
+        self.account.balances[asset] = balance
+        self.ledger.append(
+            {
+                "ledger_id": self.market.new_id("L"),
+                "ref_id": ref_id,
+                "timestamp": now,
+                "type": "trade",
+                "category": "trade",
+                "asset": asset,
+                "asset_class": "currency",
+                "amount": self._amount(asset, amount),
+                "fee": self._amount(asset, fee),
+                "balance": balance,
+                "wallet_type": "spot",
+                "wallet_id": "main",
+            }
+        )
+
+    def _close(self, order: Order, status: str, reason: str | None = None) -> None:
+        """Finish an order: out of the book, hold released, final report."""
+        if self.orders.pop(order.order_id, None) is None:
+            return
+        spec = self.market.instruments[order.symbol]
+        if order.in_book:
+            self.market[order.symbol].remove_order(order.order_id)
+            order.in_book = False
+        if order.cash_order_qty is None and order.remaining > 0:
+            held_asset = spec.quote if order.side == "buy" else spec.base
+            release = min(order.remaining * order.hold_unit,
+                          self.account.holds.get(held_asset, Decimal(0)))  # fmt: skip
+            self.account.hold(held_asset, -release)
+        order.status = status
+        fields: dict[str, Any] = {
+            "cum_qty": order.cum_qty,
+            "cum_cost": self._amount(spec.quote, order.cum_cost),
+        }
+        if order.cum_qty > 0:
+            fields["avg_price"] = spec.price(order.cum_cost / order.cum_qty)
+        if reason is not None:
+            fields["reason"] = reason
+        self._report(order, status, **fields)
+
+    # -- public API: changing -------------------------------------------------------------
+
+    def _find(self, order_id: str | None, cl_ord_id: str | None) -> Order | None:
+        if order_id is not None:
+            return self.orders.get(order_id)
+        return next((o for o in self.orders.values() if o.cl_ord_id == cl_ord_id), None)
+
+    def amend_order(
+        self,
+        order_id: str | None,
+        cl_ord_id: str | None,
+        *,
+        order_qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        display_qty: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        trigger_price_type: str | None = None,
+        post_only: bool = False,
+    ) -> dict[str, Any]:
+        """Amend an open order in place (``amend_order``).
+
+        Returns:
+            The ``result`` object (``amend_id`` plus the identifier that was sent).
+
+        Raises:
+            EngineError: ``EOrder:Unknown order``, ``EOrder:No amendable parameters``, ...
+        """
+        self._check_status(post_only_limit=True)
+        order = self._find(order_id, cl_ord_id)
+        if order is None:
+            raise EngineError("EOrder:Unknown order")
+        sym = self.market[order.symbol]
+        spec = sym.spec
+        new_qty = spec.qty(order_qty) if order_qty is not None else order.order_qty
+        new_price = spec.price(limit_price) if limit_price is not None else order.limit_price
+        if limit_price is not None and order.limit_price is None:
+            raise EngineError("EGeneral:Invalid arguments:limit_price")
+        if limit_price is not None and limit_price != spec.price(limit_price):
+            raise EngineError("EOrder:Invalid price")
+        new_trigger = order.trigger_price
+        if trigger_price is not None:
+            if not order.is_triggered_type or order.triggered:
+                raise EngineError("EGeneral:Invalid arguments:trigger_price")
+            new_trigger = spec.price(
+                self._offset_price(sym.last, trigger_price, trigger_price_type or "static")
+            )
+        new_display = spec.qty(display_qty) if display_qty is not None else order.display_qty
+        if (new_qty, new_price, new_trigger, new_display) == (
+            order.order_qty, order.limit_price, order.trigger_price, order.display_qty,
+        ):  # fmt: skip
+            raise EngineError("EOrder:No amendable parameters")
+        if post_only and new_price is not None and self._crosses(sym, order.side, new_price):
+            raise EngineError("EOrder:Post only order")
+        # Funds for a larger buy.
+        if order.side == "buy" and new_price is not None:
+            unit = new_price * (1 + _TAKER_FEE)
+            extra = (new_qty - order.cum_qty) * unit - order.remaining * order.hold_unit
+            if extra > self.account.available(spec.quote):
+                raise EngineError("EOrder:Insufficient funds")
+        elif order.side == "sell" and new_qty - order.order_qty > self.account.available(spec.base):
+            raise EngineError("EOrder:Insufficient funds")
+        held_asset = spec.quote if order.side == "buy" else spec.base
+        self.account.hold(held_asset, -order.remaining * order.hold_unit)
+        old_price = order.limit_price
+        order.order_qty = max(new_qty, order.cum_qty)
+        order.limit_price = new_price
+        order.trigger_price = new_trigger
+        order.display_qty = new_display
+        order.amended = True
+        if order.side == "buy" and new_price is not None:
+            order.hold_unit = new_price * (1 + _TAKER_FEE)
+        self.account.hold(held_asset, order.remaining * order.hold_unit)
+        fields: dict[str, Any] = {"order_qty": order.order_qty, "amended": True,
+                                  "reason": "User requested"}  # fmt: skip
+        if order.limit_price is not None:
+            fields["limit_price"] = order.limit_price
+        if order.display_qty is not None:
+            fields["display_qty"] = order.display_qty
+        if order.trigger_price is not None:
+            fields["triggers"] = self._triggers(order)
+        self._report(order, "amended", **fields)
+        if order.remaining <= 0:
+            self._close(order, "filled" if order.cum_qty > 0 else "canceled")
+        elif order.in_book:
+            book_order = sym.get_order(order.order_id)
+            visible = order.remaining if order.display_qty is None else min(
+                order.remaining, order.display_qty)  # fmt: skip
+            if new_price == old_price and book_order is not None and visible <= book_order.qty:
+                sym.modify_order(order.order_id, visible)  # a smaller order keeps its priority
+            else:
+                sym.remove_order(order.order_id)
+                order.in_book = False
+                self._execute(order)
+        amend_id = self.market.new_id("T")
+        result: dict[str, Any] = {"amend_id": amend_id}
+        if order_id is not None:
+            result["order_id"] = order_id
+        if cl_ord_id is not None:
+            result["cl_ord_id"] = cl_ord_id
+        return result
+
+    def edit_order(
+        self,
+        order_id: str,
+        symbol: str,
+        *,
+        order_qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        display_qty: Decimal | None = None,
+        order_userref: int | None = None,
+        post_only: bool | None = None,
+        validate: bool = False,
+    ) -> dict[str, Any]:
+        """Cancel-and-replace an order (``edit_order``): the new order gets a new id.
+
+        Returns:
+            ``{"order_id": <new>, "original_order_id": <old>}``.
+
+        Raises:
+            EngineError: Unknown order, wrong symbol, triggered order, funds.
+        """
+        self._check_status(post_only_limit=True)
+        old = self.orders.get(order_id)
+        if old is None:
+            raise EngineError("EOrder:Unknown order")
+        if old.symbol != symbol:
+            raise EngineError("EGeneral:Invalid arguments:symbol")
+        if old.is_triggered_type:
+            raise EngineError("EOrder:Invalid order")
+        spec = self.market.instruments[symbol]
+        qty = spec.qty(order_qty) if order_qty is not None else old.order_qty
+        if qty <= old.cum_qty:
+            raise EngineError("EGeneral:Invalid arguments:order_qty")
+        new = Order(
+            order_id=self.market.new_order_id(),
+            symbol=symbol,
+            side=old.side,
+            order_type=old.order_type,
+            order_qty=qty - old.cum_qty,
+            limit_price=spec.price(limit_price) if limit_price is not None else old.limit_price,
+            time_in_force=old.time_in_force,
+            order_userref=order_userref if order_userref is not None else old.order_userref,
+            post_only=old.post_only if post_only is None else post_only,
+            display_qty=spec.qty(display_qty) if display_qty is not None else old.display_qty,
+            stp_type=old.stp_type,
+            expire_at=old.expire_at,
+            expire_time=old.expire_time,
+            timestamp=self._now(),
+        )
+        unit = self._hold_unit(new, self.market[symbol])
+        # The old order's hold comes back when it is cancelled: count it as available.
+        held_asset = spec.quote if old.side == "buy" else spec.base
+        freed = old.remaining * old.hold_unit
+        need = new.order_qty * unit
+        if need > self.account.available(held_asset) + freed:
+            raise EngineError("EOrder:Insufficient funds")
+        if validate:
+            return {"order_id": "", "original_order_id": order_id}
+        self._close(old, "canceled", reason="Order replaced")
+        self._place(new, unit)
+        return {"order_id": new.order_id, "original_order_id": order_id}
+
+    def cancel(self, order: Order, reason: str = "User requested") -> None:
+        """Cancel one open order."""
+        self._close(order, "canceled", reason=reason)
+
+    def cancel_order(
+        self,
+        order_ids: list[str] | None,
+        cl_ord_ids: list[str] | None,
+        userrefs: list[int] | None,
+    ) -> list[dict[str, Any] | EngineError]:
+        """Cancel orders by id, client id or userref (``cancel_order``).
+
+        Returns:
+            One entry per cancelled order (a ``result`` dict) or per unknown identifier (an
+            :class:`EngineError` with ``EOrder:Invalid order``), in request order.
+        """
+        self._check_status(cancel=True)
+        out: list[dict[str, Any] | EngineError] = []
+        for oid in order_ids or ():
+            order = self.orders.get(oid)
+            if order is None:
+                out.append(EngineError("EOrder:Invalid order"))
+            else:
+                self.cancel(order)
+                out.append({"order_id": oid})
+        for cid in cl_ord_ids or ():
+            order = self._find(None, cid)
+            if order is None:
+                out.append(EngineError("EOrder:Invalid order"))
+            else:
+                self.cancel(order)
+                out.append({"cl_ord_id": cid})
+        for ref in userrefs or ():
+            matches = [o for o in self.orders.values() if o.order_userref == ref]
+            if not matches:
+                out.append(EngineError("EOrder:Invalid order"))
+            for order in matches:
+                self.cancel(order)
+                out.append({"order_id": order.order_id})
+        return out
+
+    def cancel_all(self, reason: str = "User requested") -> int:
+        """Cancel every open order, untriggered ones included; return how many."""
+        self._check_status(cancel=True)
+        orders = list(self.orders.values())
+        for order in orders:
+            self.cancel(order, reason)
+        return len(orders)
+
+    def batch_cancel(self, identifiers: list[str], cl_ord_ids: list[str] | None) -> int:
+        """Cancel by order ids or userrefs (as strings) and client ids; return how many."""
+        self._check_status(cancel=True)
+        count = 0
+        for ident in identifiers:
+            if ident in self.orders:
+                self.cancel(self.orders[ident])
+                count += 1
+            elif ident.lstrip("-").isdigit():
+                for order in [o for o in self.orders.values() if o.order_userref == int(ident)]:
+                    self.cancel(order)
+                    count += 1
+        for cid in cl_ord_ids or ():
+            order = self._find(None, cid)
+            if order is not None:
+                self.cancel(order)
+                count += 1
+        return count
+
+    def cancel_all_after(self, timeout: int) -> dict[str, Any]:
+        """Arm (or with 0 disarm) the dead man's switch (``cancel_all_orders_after``).
+
+        When the countdown ends every open order is cancelled and the switch disarms.
+
+        Returns:
+            ``{"currentTime": ..., "triggerTime": ...}`` (camelCase, as Kraken sends it).
+        """
+        self._check_status(cancel=True)
+        now = self.clock()
+        if self._dms is not None:
+            self._dms.cancel()
+            self._dms = None
+        if timeout == 0:
+            self._dms_at = None
+            return {"currentTime": rfc3339(now, 0), "triggerTime": "0"}
+        self._dms_at = now + timeout
+        self._dms = asyncio.get_running_loop().call_later(timeout, self._fire_dms)
+        return {"currentTime": rfc3339(now, 0), "triggerTime": rfc3339(now + timeout, 0)}
+
+    def _fire_dms(self) -> None:
+        self._dms = None
+        self._dms_at = None
+        if self.status != "maintenance":
+            self.cancel_all(reason="Dead man's switch")
+        if self.on_activity is not None:
+            self.on_activity()
+
+    def stop(self) -> None:
+        """Disarm timers (the exchange is stopping)."""
+        if self._dms is not None:
+            self._dms.cancel()
+            self._dms = None
+
+    # -- market callbacks -----------------------------------------------------------------
+
+    def on_maker_fill(self, symbol: str, fill: MakerFill) -> None:
+        """A simulated taker filled (part of) a user's resting order."""
+        order = self.orders.get(fill.owner)
+        if order is None:
+            return
+        self._fill(order, fill.price, fill.qty, fill.trade_id, "m")
+        if order.order_id not in self.orders:
+            order.in_book = False
+            return
+        if fill.remaining_visible <= 0:
+            order.in_book = False
+            if order.display_qty is not None and order.remaining > 0:
+                # Iceberg: the next slice joins the back of the queue.
+                self._rest(order)
+                self._report(order, "iceberg_refill",
+                             display_qty_remain=min(order.remaining, order.display_qty))  # fmt: skip
+
+    def on_last_price(self, symbol: str, price: Decimal) -> None:
+        """Remember that triggers of ``symbol`` need checking (done in :meth:`settle`)."""
+        self._price_moved.add(symbol)
+
+    def settle(self) -> None:
+        """Run deferred work: triggers whose price was reached, expired GTD orders."""
+        now = self.clock()
+        for order in [o for o in self.orders.values() if o.expire_at is not None]:
+            if order.expire_at is not None and order.expire_at <= now:
+                self._close(order, "expired")
+        rounds = 0
+        while self._price_moved and rounds < 100:
+            rounds += 1
+            symbol = self._price_moved.pop()
+            last = self.market[symbol].last
+            for order in [o for o in self.orders.values()
+                          if o.symbol == symbol and o.is_triggered_type and not o.triggered]:  # fmt: skip
+                if self._should_trigger(order, last):
+                    self._trigger(order, last)
+
+    def _should_trigger(self, order: Order, last: Decimal) -> bool:
+        assert order.trigger_price is not None
+        sell = order.side == "sell"
+        if order.order_type.startswith("trailing-stop"):
+            assert order.peak is not None
+            if (sell and last > order.peak) or (not sell and last < order.peak):
+                order.peak = last
+                order.trigger_price = self._trailing_trigger(order, last)
+            return last <= order.trigger_price if sell else last >= order.trigger_price
+        if order.order_type.startswith("stop-loss"):
+            return last <= order.trigger_price if sell else last >= order.trigger_price
+        return last >= order.trigger_price if sell else last <= order.trigger_price
+
+    def _trigger(self, order: Order, last: Decimal) -> None:
+        spec = self.market.instruments[order.symbol]
+        order.triggered = True
+        if order.order_type == "trailing-stop-limit":
+            assert order.trigger_price is not None
+            offset = order.limit_offset or Decimal(0)
+            sign = -1 if order.side == "sell" else 1
+            if order.limit_offset_type == "pct":
+                order.limit_price = spec.price(order.trigger_price * (1 + sign * offset / 100))
+            elif order.limit_offset_type == "static":
+                order.limit_price = spec.price(offset)
+            else:
+                order.limit_price = spec.price(order.trigger_price + sign * offset)
+        triggers = self._triggers(order)
+        triggers["last_price"] = last
+        self._report(order, "status", triggers=triggers)
+        self._execute(order)
+
+    # -- introspection --------------------------------------------------------------------
+
+    def order_snapshot(self, order: Order) -> dict[str, Any]:
+        """An open order as an ``executions`` snapshot report."""
+        return {
+            "exec_type": order.status if order.status != "partially_filled" else "new",
+            **self._ids(order),
+            "order_status": order.status,
+            "timestamp": order.timestamp,
+            **self._details(order),
+        }
+
+    def balance_snapshot(self) -> list[dict[str, Any]]:
+        """One ``balances`` snapshot item per asset."""
+        return [
+            {
+                "asset": asset,
+                "asset_class": "currency",
+                "balance": balance,
+                "wallets": [{"type": "spot", "id": "main", "balance": balance}],
+            }
+            for asset, balance in sorted(self.account.balances.items())
+        ]
+
+    @staticmethod
+    def round_up(value: Decimal, quant: Decimal) -> Decimal:
+        """Round ``value`` up to a multiple of ``quant``."""
+        return value.quantize(quant, rounding=ROUND_UP)
