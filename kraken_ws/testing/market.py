@@ -495,6 +495,7 @@ class SymbolMarket:
         qty: Decimal,
         owner: str | None = None,
         order_id: str | None = None,
+        timestamp: str | None = None,
     ) -> BookOrder:
         """Append an order at the tail of its price level (recorded as an L3 ``add``)."""
         touch = self._touch(side, price)
@@ -502,7 +503,8 @@ class SymbolMarket:
         level = levels.get(price)
         if level is None:
             level = levels[price] = _Level()
-        order = BookOrder(order_id or self._new_order_id(), side, price, qty, self._now_ns(), owner)
+        ts = timestamp or self._now_ns()
+        order = BookOrder(order_id or self._new_order_id(), side, price, qty, ts, owner)
         level.orders[order.order_id] = order
         level.qty += qty
         self._orders[order.order_id] = order
@@ -714,11 +716,12 @@ class SymbolMarket:
         tick = spec.price_increment
         mid = spec.price(spec.start_price)
         gap = max(1, spec.tick_gap)
+        now = self._now_ns()
         for side, sign in (("bids", -1), ("asks", 1)):
             price = mid + sign * tick * self._rng.randint(1, gap)
             for _ in range(self._target_levels):
                 for _ in range(self._rng.randint(1, 3)):
-                    self.add_order(side, price, self._random_qty())  # type: ignore[arg-type]
+                    self.add_order(side, price, self._random_qty(), timestamp=now)  # type: ignore[arg-type]
                 price += sign * tick * self._rng.randint(1, 2 * gap - 1)
         # The seed is not a tick anyone saw: start clean.
         self._record = None
