@@ -83,37 +83,48 @@ class SoakResult:
         return self.frames / self.seconds
 
 
-async def soak(seconds: float = 60.0, frames_per_second: float = 2000.0, depth: int = 1000) -> SoakResult:
+async def soak(
+    seconds: float = 60.0, frames_per_second: float = 2000.0, depth: int = 1000
+) -> SoakResult:
     """Run the exchange and one depth-``depth`` client for ``seconds``; verify every checksum."""
     rate = frames_per_second / len(SYMBOLS)
-    async with LocalExchange(rate=rate, seed=11) as ex:
-        async with connect(ex.ws_url, max_queue=None, max_size=None) as ws:
-            await ws.send(json.dumps({"method": "subscribe", "req_id": 1, "params": {
-                "channel": "book", "symbol": list(SYMBOLS), "depth": depth}}))  # fmt: skip
-            books = {symbol: _Book(depth) for symbol in SYMBOLS}
-            frames = book_frames = ok = bad = 0
-            rss_start = 0
-            start = time.monotonic()
-            warmup_done = False
-            while True:
-                elapsed = time.monotonic() - start
-                if not warmup_done and elapsed >= min(1.0, seconds / 10):
-                    # RSS once the books and buffers are warm, so growth means a leak.
-                    rss_start = rss_kib()
-                    warmup_done = True
-                if elapsed >= seconds:
-                    break
-                frame = json.loads(await ws.recv(), parse_float=str, parse_int=str)
-                frames += 1
-                if frame.get("channel") != "book":
-                    continue
-                book_frames += 1
-                data = frame["data"][0]
-                if books[data["symbol"]].apply(data, frame["type"] == "snapshot"):
-                    ok += 1
-                else:
-                    bad += 1
-            duration = time.monotonic() - start
+    async with (
+        LocalExchange(rate=rate, seed=11) as ex,
+        connect(ex.ws_url, max_queue=None, max_size=None) as ws,
+    ):
+        await ws.send(
+            json.dumps(
+                {
+                    "method": "subscribe",
+                    "req_id": 1,
+                    "params": {"channel": "book", "symbol": list(SYMBOLS), "depth": depth},
+                }
+            )
+        )
+        books = {symbol: _Book(depth) for symbol in SYMBOLS}
+        frames = book_frames = ok = bad = 0
+        rss_start = 0
+        start = time.monotonic()
+        warmup_done = False
+        while True:
+            elapsed = time.monotonic() - start
+            if not warmup_done and elapsed >= min(1.0, seconds / 10):
+                # RSS once the books and buffers are warm, so growth means a leak.
+                rss_start = rss_kib()
+                warmup_done = True
+            if elapsed >= seconds:
+                break
+            frame = json.loads(await ws.recv(), parse_float=str, parse_int=str)
+            frames += 1
+            if frame.get("channel") != "book":
+                continue
+            book_frames += 1
+            data = frame["data"][0]
+            if books[data["symbol"]].apply(data, frame["type"] == "snapshot"):
+                ok += 1
+            else:
+                bad += 1
+        duration = time.monotonic() - start
     return SoakResult(duration, frames, book_frames, ok, bad, rss_start, rss_kib())
 
 
@@ -127,8 +138,10 @@ def main() -> None:
     print(f"book frames       {result.book_frames}")
     print(f"checksums ok      {result.checksums_ok}")
     print(f"checksum failures {result.checksum_failures}")
-    print(f"RSS start / end   {result.rss_start_kib} KiB / {result.rss_end_kib} KiB "
-          f"({result.rss_end_kib - result.rss_start_kib:+d} KiB)")  # fmt: skip
+    print(
+        f"RSS start / end   {result.rss_start_kib} KiB / {result.rss_end_kib} KiB "
+        f"({result.rss_end_kib - result.rss_start_kib:+d} KiB)"
+    )
 
 
 if __name__ == "__main__":

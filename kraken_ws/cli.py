@@ -22,7 +22,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the URLs and keys.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object with the URLs and keys."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option(
     "--port-base",
@@ -36,8 +38,13 @@ def main() -> None:
     show_default=True,
     help="Comma-separated instruments to simulate.",
 )
-@click.option("--rate", type=float, default=10.0, show_default=True,
-              help="Book updates per second per symbol.")  # fmt: skip
+@click.option(
+    "--rate",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Book updates per second per symbol.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Market random seed.")
 def serve(
     as_json: bool, host: str, port_base: int | None, symbols: str, rate: float, seed: int

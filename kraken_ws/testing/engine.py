@@ -234,13 +234,14 @@ class MatchingEngine:
         spec = self.market.instruments[order.symbol]
         triggers: dict[str, Any] = {
             "reference": order.trigger_reference or "last",
-            "price": order.trigger_offset if order.trigger_offset is not None
+            "price": order.trigger_offset
+            if order.trigger_offset is not None
             else order.trigger_price,
             "price_type": order.trigger_price_type or "static",
             "actual_price": spec.price(order.trigger_price or 0),
             "status": "triggered" if order.triggered else "untriggered",
             "timestamp": self._now(),
-        }  # fmt: skip
+        }
         if order.peak is not None:
             triggers["peak_price"] = order.peak
         return triggers
@@ -332,7 +333,9 @@ class MatchingEngine:
             if limit <= 0 or limit != limit.quantize(spec.price_increment):
                 raise EngineError("EOrder:Invalid price")
             limit = spec.price(limit)
-        if o.cl_ord_id is not None and any(x.cl_ord_id == o.cl_ord_id for x in self.orders.values()):
+        if o.cl_ord_id is not None and any(
+            x.cl_ord_id == o.cl_ord_id for x in self.orders.values()
+        ):
             raise EngineError("EOrder:Duplicate cl_ord_id")
         now = self.clock()
         order = Order(
@@ -434,8 +437,9 @@ class MatchingEngine:
         spec = self.market.instruments[order.symbol]
         order.hold_unit = unit
         if order.cash_order_qty is None:
-            self.account.hold(spec.quote if order.side == "buy" else spec.base,
-                              order.order_qty * unit)  # fmt: skip
+            self.account.hold(
+                spec.quote if order.side == "buy" else spec.base, order.order_qty * unit
+            )
         self.orders[order.order_id] = order
         self._report(order, "pending_new", **self._details(order))
         order.status = "new"
@@ -469,26 +473,42 @@ class MatchingEngine:
         if self.status == "online":
             if order.cash_order_qty is not None:
                 spent = order.cum_cost
-                fills = sym.take(order.side, None, None, order.cash_order_qty - spent,
-                                 ord_type="market", self_match=self_match)  # fmt: skip
+                fills = sym.take(
+                    order.side,
+                    None,
+                    None,
+                    order.cash_order_qty - spent,
+                    ord_type="market",
+                    self_match=self_match,
+                )
             else:
-                fills = sym.take(order.side, order.remaining, limit,
-                                 ord_type="limit" if limit is not None else "market",
-                                 self_match=self_match)  # fmt: skip
+                fills = sym.take(
+                    order.side,
+                    order.remaining,
+                    limit,
+                    ord_type="limit" if limit is not None else "market",
+                    self_match=self_match,
+                )
             for price, qty, trade_id, _owner in fills:
                 self._fill(order, price, qty, trade_id, "t")
         if order.order_id not in self.orders:
             return
         if order.cash_order_qty is not None:
-            self._close(order, "filled" if order.cum_qty > 0 else "canceled",
-                        reason=None if order.cum_qty > 0 else "No liquidity")  # fmt: skip
+            self._close(
+                order,
+                "filled" if order.cum_qty > 0 else "canceled",
+                reason=None if order.cum_qty > 0 else "No liquidity",
+            )
         elif order.remaining <= 0:
             return  # _fill closed it
         elif stop:
             self._close(order, "canceled", reason="Self trade prevention")
         elif limit is None or order.time_in_force == "IOC":
-            self._close(order, "canceled", reason="Immediate or cancel" if limit is not None
-                        else "No liquidity")  # fmt: skip
+            self._close(
+                order,
+                "canceled",
+                reason="Immediate or cancel" if limit is not None else "No liquidity",
+            )
         else:
             self._rest(order)
 
@@ -519,8 +539,13 @@ class MatchingEngine:
         visible = order.remaining
         if order.display_qty is not None:
             visible = min(visible, order.display_qty)
-        sym.add_order("bids" if order.side == "buy" else "asks", order.limit_price, visible,
-                      owner=order.order_id, order_id=order.order_id)  # fmt: skip
+        sym.add_order(
+            "bids" if order.side == "buy" else "asks",
+            order.limit_price,
+            visible,
+            owner=order.order_id,
+            order_id=order.order_id,
+        )
         order.in_book = True
 
     def _fill(self, order: Order, price: Decimal, qty: Decimal, trade_id: int, liq: str) -> None:
@@ -533,8 +558,10 @@ class MatchingEngine:
         # Release the hold for the filled part, then book the real movements.
         held_asset = spec.quote if order.side == "buy" else spec.base
         if order.cash_order_qty is None:
-            self.account.hold(held_asset, -min(qty * order.hold_unit,
-                                               self.account.holds.get(held_asset, Decimal(0))))  # fmt: skip
+            self.account.hold(
+                held_asset,
+                -min(qty * order.hold_unit, self.account.holds.get(held_asset, Decimal(0))),
+            )
         if order.side == "buy":
             base_amount, quote_amount = qty, -(cost + fee)
         else:
@@ -566,8 +593,9 @@ class MatchingEngine:
             "timestamp": now,
         }
         self._report(order, "trade", **report)
-        self.recent_fills.append({"exec_type": "trade", **self._ids(order), "order_status":
-                                  order.status, **report})  # fmt: skip
+        self.recent_fills.append(
+            {"exec_type": "trade", **self._ids(order), "order_status": order.status, **report}
+        )
         if filled:
             self._close(order, "filled")
 
@@ -601,8 +629,9 @@ class MatchingEngine:
             order.in_book = False
         if order.cash_order_qty is None and order.remaining > 0:
             held_asset = spec.quote if order.side == "buy" else spec.base
-            release = min(order.remaining * order.hold_unit,
-                          self.account.holds.get(held_asset, Decimal(0)))  # fmt: skip
+            release = min(
+                order.remaining * order.hold_unit, self.account.holds.get(held_asset, Decimal(0))
+            )
             self.account.hold(held_asset, -release)
         order.status = status
         fields: dict[str, Any] = {
@@ -663,8 +692,11 @@ class MatchingEngine:
             )
         new_display = spec.qty(display_qty) if display_qty is not None else order.display_qty
         if (new_qty, new_price, new_trigger, new_display) == (
-            order.order_qty, order.limit_price, order.trigger_price, order.display_qty,
-        ):  # fmt: skip
+            order.order_qty,
+            order.limit_price,
+            order.trigger_price,
+            order.display_qty,
+        ):
             raise EngineError("EOrder:No amendable parameters")
         if post_only and new_price is not None and self._crosses(sym, order.side, new_price):
             raise EngineError("EOrder:Post only order")
@@ -687,8 +719,11 @@ class MatchingEngine:
         if order.side == "buy" and new_price is not None:
             order.hold_unit = new_price * (1 + _TAKER_FEE)
         self.account.hold(held_asset, order.remaining * order.hold_unit)
-        fields: dict[str, Any] = {"order_qty": order.order_qty, "amended": True,
-                                  "reason": "User requested"}  # fmt: skip
+        fields: dict[str, Any] = {
+            "order_qty": order.order_qty,
+            "amended": True,
+            "reason": "User requested",
+        }
         if order.limit_price is not None:
             fields["limit_price"] = order.limit_price
         if order.display_qty is not None:
@@ -700,8 +735,11 @@ class MatchingEngine:
             self._close(order, "filled" if order.cum_qty > 0 else "canceled")
         elif order.in_book:
             book_order = sym.get_order(order.order_id)
-            visible = order.remaining if order.display_qty is None else min(
-                order.remaining, order.display_qty)  # fmt: skip
+            visible = (
+                order.remaining
+                if order.display_qty is None
+                else min(order.remaining, order.display_qty)
+            )
             if new_price == old_price and book_order is not None and visible <= book_order.qty:
                 sym.modify_order(order.order_id, visible)  # a smaller order keeps its priority
             else:
@@ -839,9 +877,9 @@ class MatchingEngine:
                     self.cancel(order)
                     count += 1
         for cid in cl_ord_ids or ():
-            order = self._find(None, cid)
-            if order is not None:
-                self.cancel(order)
+            found = self._find(None, cid)
+            if found is not None:
+                self.cancel(found)
                 count += 1
         return count
 
@@ -881,7 +919,7 @@ class MatchingEngine:
 
     # -- market callbacks -----------------------------------------------------------------
 
-    def on_maker_fill(self, symbol: str, fill: MakerFill) -> None:
+    def on_maker_fill(self, symbol: str, fill: MakerFill) -> None:  # noqa: ARG002 (protocol)
         """A simulated taker filled (part of) a user's resting order."""
         order = self.orders.get(fill.owner)
         if order is None:
@@ -895,10 +933,13 @@ class MatchingEngine:
             if order.display_qty is not None and order.remaining > 0:
                 # Iceberg: the next slice joins the back of the queue.
                 self._rest(order)
-                self._report(order, "iceberg_refill",
-                             display_qty_remain=min(order.remaining, order.display_qty))  # fmt: skip
+                self._report(
+                    order,
+                    "iceberg_refill",
+                    display_qty_remain=min(order.remaining, order.display_qty),
+                )
 
-    def on_last_price(self, symbol: str, price: Decimal) -> None:
+    def on_last_price(self, symbol: str, price: Decimal) -> None:  # noqa: ARG002 (protocol)
         """Remember that triggers of ``symbol`` need checking (done in :meth:`settle`)."""
         self._price_moved.add(symbol)
 
@@ -913,8 +954,11 @@ class MatchingEngine:
             rounds += 1
             symbol = self._price_moved.pop()
             last = self.market[symbol].last
-            for order in [o for o in self.orders.values()
-                          if o.symbol == symbol and o.is_triggered_type and not o.triggered]:  # fmt: skip
+            for order in [
+                o
+                for o in self.orders.values()
+                if o.symbol == symbol and o.is_triggered_type and not o.triggered
+            ]:
                 if self._should_trigger(order, last):
                     self._trigger(order, last)
 

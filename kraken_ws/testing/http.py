@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -281,10 +282,8 @@ class HttpServer:
                     pass
         finally:
             writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()
-            except (ConnectionError, asyncio.CancelledError):
-                pass
             self._handlers.discard(task)
 
     @staticmethod
@@ -307,9 +306,7 @@ class HttpServer:
                     raise h11.RemoteProtocolError("body too large")
             elif isinstance(event, h11.EndOfMessage):
                 return request, bytes(body)
-            elif isinstance(event, h11.ConnectionClosed):
-                return None, b""
-            elif event is h11.PAUSED:
+            elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
                 return None, b""
 
     @staticmethod

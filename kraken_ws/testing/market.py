@@ -178,22 +178,50 @@ class InstrumentSpec:
 
 DEFAULT_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
     InstrumentSpec(
-        "BTC/USD", "BTC", "USD", 1, 8, Decimal("60000.0"), Decimal("0.5"), 2,
-        qty_min=Decimal("0.0001"), rest_name="XXBTZUSD", rest_altname="XBTUSD",
+        "BTC/USD",
+        "BTC",
+        "USD",
+        1,
+        8,
+        Decimal("60000.0"),
+        Decimal("0.5"),
+        2,
+        qty_min=Decimal("0.0001"),
+        rest_name="XXBTZUSD",
+        rest_altname="XBTUSD",
         rest_wsname="XBT/USD",
     ),
     InstrumentSpec(
-        "ETH/USD", "ETH", "USD", 2, 8, Decimal("3000.00"), Decimal("5"), 3,
-        qty_min=Decimal("0.002"), rest_name="XETHZUSD", rest_altname="ETHUSD",
+        "ETH/USD",
+        "ETH",
+        "USD",
+        2,
+        8,
+        Decimal("3000.00"),
+        Decimal("5"),
+        3,
+        qty_min=Decimal("0.002"),
+        rest_name="XETHZUSD",
+        rest_altname="ETHUSD",
         rest_wsname="ETH/USD",
     ),
     # PEPE: 9 price decimals and quantities above 10**9, where float-based clients drop digits.
     InstrumentSpec(
-        "PEPE/USD", "PEPE", "USD", 9, 2, Decimal("0.000012345"), Decimal("3000000000"), 3,
-        qty_min=Decimal("50000"), cost_precision=5, rest_name="PEPEUSD", rest_altname="PEPEUSD",
+        "PEPE/USD",
+        "PEPE",
+        "USD",
+        9,
+        2,
+        Decimal("0.000012345"),
+        Decimal("3000000000"),
+        3,
+        qty_min=Decimal("50000"),
+        cost_precision=5,
+        rest_name="PEPEUSD",
+        rest_altname="PEPEUSD",
         rest_wsname="PEPE/USD",
     ),
-)  # fmt: skip
+)
 """BTC/USD (price precision 1, qty 8), ETH/USD (2, 8), PEPE/USD (9, 2)."""
 
 
@@ -692,8 +720,9 @@ class SymbolMarket:
         if candle is None or candle.begin != begin:
             if candle is not None:
                 self.candle_history[interval].append(candle)
-            candle = Candle(begin, self.last, self.last, self.last, self.last, self.zero_qty,
-                            Decimal(0), 0)  # fmt: skip
+            candle = Candle(
+                begin, self.last, self.last, self.last, self.last, self.zero_qty, Decimal(0), 0
+            )
             self.candles[interval] = candle
         return candle
 
@@ -738,7 +767,10 @@ class SymbolMarket:
         rng = self._rng
         side: BookSide = "bids" if rng.random() < 0.5 else "asks"
         roll = rng.random()
-        if roll < 0.42:
+        # Adds outnumber removals slightly until the book holds ~2 orders per level, then less:
+        # the order count (and the server's memory) stays flat however long it runs.
+        add_share = 0.42 if len(self._orders) < 4 * self._target_levels else 0.30
+        if roll < add_share:
             self._random_add(side)
         elif roll < 0.66:
             self._random_cancel(side)
@@ -746,8 +778,11 @@ class SymbolMarket:
             self._random_modify(side)
         elif self.trading_enabled:
             qty = self.spec.qty(self.spec.typical_qty * Decimal(rng.randint(50, 1500)) / 1000)
-            self.take("buy" if side == "asks" else "sell", max(qty, self.spec.min_qty),
-                      ord_type="market" if rng.random() < 0.7 else "limit")  # fmt: skip
+            self.take(
+                "buy" if side == "asks" else "sell",
+                max(qty, self.spec.min_qty),
+                ord_type="market" if rng.random() < 0.7 else "limit",
+            )
         else:
             self._random_add(side)
         self._maintain_depth()
@@ -763,13 +798,17 @@ class SymbolMarket:
         tick = self.spec.price_increment
         best_bid = self.best("bids")
         best_ask = self.best("asks")
-        assert best_bid is not None and best_ask is not None
+        assert best_bid is not None
+        assert best_ask is not None
         spread_ticks = int((best_ask[0] - best_bid[0]) / tick)
         sign = -1 if side == "bids" else 1
         if spread_ticks > 1 and rng.random() < 0.25:
             # Improve the spread: this is how the mid price walks.
-            price = (best_bid[0] + tick * rng.randint(1, spread_ticks - 1) if side == "bids"
-                     else best_ask[0] - tick * rng.randint(1, spread_ticks - 1))  # fmt: skip
+            price = (
+                best_bid[0] + tick * rng.randint(1, spread_ticks - 1)
+                if side == "bids"
+                else best_ask[0] - tick * rng.randint(1, spread_ticks - 1)
+            )
         else:
             price = self._near_top_price(side) + sign * tick * rng.randint(0, 2)
         level = self.sides[side].get(price)

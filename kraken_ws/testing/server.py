@@ -94,7 +94,6 @@ from .market import (
     BOOK_DEPTHS,
     DEFAULT_INSTRUMENTS,
     L3_DEPTHS,
-    OHLC_INTERVALS,
     Candle,
     InstrumentSpec,
     Market,
@@ -311,7 +310,9 @@ class LocalExchange:
         )
         self._servers: dict[Endpoint, Server] = {}
         self._ports: dict[str, int] = {}
-        self._connections: dict[Endpoint, set[_Connection]] = {e: set() for e in check_endpoint(None)}
+        self._connections: dict[Endpoint, set[_Connection]] = {
+            e: set() for e in check_endpoint(None)
+        }
         self._book: dict[str, dict[int, set[_Connection]]] = {}
         self._l3: dict[str, dict[int, set[_Connection]]] = {}
         self._ticker: dict[str, dict[str, set[_Connection]]] = {}
@@ -323,6 +324,7 @@ class LocalExchange:
         self._driver: asyncio.Task[None] | None = None
         self._timers: asyncio.Task[None] | None = None
         self._started = False
+        self._connections_changed: asyncio.Condition | None = None
         self.frames_published = 0
         """Market-data frames queued since start (all connections)."""
 
@@ -476,9 +478,16 @@ class LocalExchange:
             for entry in ledger:
                 for conn in self._balances:
                     conn.balance_sequence += 1
-                    conn.send(_wire(BalancesUpdate(channel="balances", type="update",
-                                                   data=[entry],  # type: ignore[list-item]
-                                                   sequence=conn.balance_sequence)))  # fmt: skip
+                    conn.send(
+                        _wire(
+                            BalancesUpdate(
+                                channel="balances",
+                                type="update",
+                                data=[entry],
+                                sequence=conn.balance_sequence,
+                            )
+                        )
+                    )
 
     def _publish_executions(self, reports: list[dict[str, Any]]) -> None:
         for report in reports:
@@ -487,8 +496,12 @@ class LocalExchange:
                     continue
                 conn.exec_sequence += 1
                 frame = ExecutionsUpdate.model_validate(
-                    {"channel": "executions", "type": "update", "data": [report],
-                     "sequence": conn.exec_sequence}  # fmt: skip
+                    {
+                        "channel": "executions",
+                        "type": "update",
+                        "data": [report],
+                        "sequence": conn.exec_sequence,
+                    }
                 )
                 conn.send(_wire(frame))
 
@@ -504,12 +517,16 @@ class LocalExchange:
         ts: float,
     ) -> str:
         data = BookData.model_validate(
-            {"symbol": sym.symbol, "bids": [{"price": p, "qty": q} for p, q in bids],
-             "asks": [{"price": p, "qty": q} for p, q in asks], "checksum": checksum,
-             "timestamp": rfc3339(ts)}  # fmt: skip
+            {
+                "symbol": sym.symbol,
+                "bids": [{"price": p, "qty": q} for p, q in bids],
+                "asks": [{"price": p, "qty": q} for p, q in asks],
+                "checksum": checksum,
+                "timestamp": rfc3339(ts),
+            }
         )
         model = BookSnapshot if kind == "snapshot" else BookUpdate
-        return _wire(model(channel="book", type=kind, data=[data]))  # type: ignore[arg-type]
+        return _wire(model(channel="book", type=kind, data=[data]))
 
     def _corrupt(self, symbol: str, checksum: int) -> int:
         if self.faults.take_checksum_corruption(symbol):
@@ -545,16 +562,25 @@ class LocalExchange:
                 if not l3_bids and not l3_asks:
                     continue
                 update = Level3UpdateData.model_validate(
-                    {"symbol": symbol, "checksum": checksum, "timestamp": rfc3339(result.timestamp, 9),
-                     "bids": [self._l3_event(e) for e in l3_bids],
-                     "asks": [self._l3_event(e) for e in l3_asks]}  # fmt: skip
+                    {
+                        "symbol": symbol,
+                        "checksum": checksum,
+                        "timestamp": rfc3339(result.timestamp, 9),
+                        "bids": [self._l3_event(e) for e in l3_bids],
+                        "asks": [self._l3_event(e) for e in l3_asks],
+                    }
                 )
-                self._fanout(conns, _wire(Level3Update(channel="level3", type="update", data=[update])))
+                self._fanout(
+                    conns, _wire(Level3Update(channel="level3", type="update", data=[update]))
+                )
         if result.trades:
             conns_t = self._trades.get(symbol)
             if conns_t:
-                frame = TradeUpdate(channel="trade", type="update",
-                                    data=[self._trade_data(t) for t in result.trades])  # fmt: skip
+                frame = TradeUpdate(
+                    channel="trade",
+                    type="update",
+                    data=[self._trade_data(t) for t in result.trades],
+                )
                 self._fanout(conns_t, _wire(frame))
             by_interval = self._ohlc.get(symbol)
             if by_interval:
@@ -562,16 +588,21 @@ class LocalExchange:
                 for interval, conns in by_interval.items():
                     if conns:
                         data = self._ohlc_candle(sym, sym.candle(interval), interval)
-                        self._fanout(conns, _wire(OhlcUpdate(channel="ohlc", type="update",
-                                                             data=[data], timestamp=ts)))  # fmt: skip
+                        self._fanout(
+                            conns,
+                            _wire(
+                                OhlcUpdate(channel="ohlc", type="update", data=[data], timestamp=ts)
+                            ),
+                        )
         tickers = self._ticker.get(symbol)
         if tickers:
             for trigger, conns in tickers.items():
                 fire = result.trades if trigger == "trades" else result.bbo_changed
                 if conns and fire:
-                    data = self._ticker_data(sym, result.timestamp)
-                    self._fanout(conns, _wire(TickerUpdate(channel="ticker", type="update",
-                                                           data=[data])))  # fmt: skip
+                    ticker = self._ticker_data(sym, result.timestamp)
+                    self._fanout(
+                        conns, _wire(TickerUpdate(channel="ticker", type="update", data=[ticker]))
+                    )
 
     def _fanout(self, conns: Iterable[_Connection], text: str) -> None:
         for conn in conns:
@@ -581,14 +612,25 @@ class LocalExchange:
     @staticmethod
     def _l3_event(event: tuple[str, str, Decimal, Decimal, str]) -> dict[str, Any]:
         kind, order_id, price, qty, ts = event
-        return {"event": kind, "order_id": order_id, "limit_price": price, "order_qty": qty,
-                "timestamp": ts}  # fmt: skip
+        return {
+            "event": kind,
+            "order_id": order_id,
+            "limit_price": price,
+            "order_qty": qty,
+            "timestamp": ts,
+        }
 
     @staticmethod
     def _trade_data(trade: Any) -> TradeData:
-        return TradeData(symbol=trade.symbol, side=trade.side, price=trade.price, qty=trade.qty,
-                         ord_type=trade.ord_type, trade_id=trade.trade_id,
-                         timestamp=trade.timestamp)  # fmt: skip
+        return TradeData(
+            symbol=trade.symbol,
+            side=trade.side,
+            price=trade.price,
+            qty=trade.qty,
+            ord_type=trade.ord_type,
+            trade_id=trade.trade_id,
+            timestamp=trade.timestamp,
+        )
 
     @staticmethod
     def _ticker_data(sym: SymbolMarket, ts: float) -> TickerData:
@@ -598,11 +640,19 @@ class LocalExchange:
         change, pct = sym.change()
         return TickerData(
             symbol=sym.symbol,
-            bid=bid[0] if bid else sym.spec.price(0), bid_qty=bid[1] if bid else zero,
-            ask=ask[0] if ask else sym.spec.price(0), ask_qty=ask[1] if ask else zero,
-            last=sym.last, volume=sym.volume, vwap=sym.vwap(), low=sym.low, high=sym.high,
-            change=change, change_pct=pct, timestamp=rfc3339(ts),
-        )  # fmt: skip
+            bid=bid[0] if bid else sym.spec.price(0),
+            bid_qty=bid[1] if bid else zero,
+            ask=ask[0] if ask else sym.spec.price(0),
+            ask_qty=ask[1] if ask else zero,
+            last=sym.last,
+            volume=sym.volume,
+            vwap=sym.vwap(),
+            low=sym.low,
+            high=sym.high,
+            change=change,
+            change_pct=pct,
+            timestamp=rfc3339(ts),
+        )
 
     def _instrument_data(self) -> InstrumentData:
         assets: dict[str, InstrumentAsset] = {}
@@ -610,21 +660,35 @@ class LocalExchange:
         for spec in self.instruments:
             for asset in (spec.base, spec.quote):
                 precision = DEFAULT_ASSET_PRECISION.get(asset, 8)
-                assets.setdefault(asset, InstrumentAsset(
-                    id=asset, status="enabled", precision=precision,
-                    precision_display=min(precision, 5), borrowable=False,
-                    collateral_value=Decimal("1.0") if asset == "USD" else Decimal("0.9"),
-                ))  # fmt: skip
+                assets.setdefault(
+                    asset,
+                    InstrumentAsset(
+                        id=asset,
+                        status="enabled",
+                        precision=precision,
+                        precision_display=min(precision, 5),
+                        borrowable=False,
+                        collateral_value=Decimal("1.0") if asset == "USD" else Decimal("0.9"),
+                    ),
+                )
             pairs.append(
                 InstrumentPair(
-                    symbol=spec.symbol, base=spec.base, quote=spec.quote, status="online",
-                    qty_precision=spec.qty_precision, qty_increment=spec.qty_increment,
-                    qty_min=spec.min_qty, price_precision=spec.price_precision,
-                    price_increment=spec.price_increment, tick_size=spec.price_increment,
-                    cost_precision=spec.cost_precision, cost_min=spec.cost_min,
-                    marginable=False, has_index=True,
+                    symbol=spec.symbol,
+                    base=spec.base,
+                    quote=spec.quote,
+                    status="online",
+                    qty_precision=spec.qty_precision,
+                    qty_increment=spec.qty_increment,
+                    qty_min=spec.min_qty,
+                    price_precision=spec.price_precision,
+                    price_increment=spec.price_increment,
+                    tick_size=spec.price_increment,
+                    cost_precision=spec.cost_precision,
+                    cost_min=spec.cost_min,
+                    marginable=False,
+                    has_index=True,
                 )
-            )  # fmt: skip
+            )
         return InstrumentData(assets=list(assets.values()), pairs=pairs)
 
     # -- connections ----------------------------------------------------------------------
@@ -638,6 +702,7 @@ class LocalExchange:
     async def _serve(self, ws: ServerConnection, endpoint: Endpoint) -> None:
         conn = _Connection(self, ws, endpoint)
         self._connections[endpoint].add(conn)
+        await self._notify_connections()
         conn.send(self._status_frame(conn))
         try:
             async for message in ws:
@@ -652,8 +717,8 @@ class LocalExchange:
             pass
         finally:
             self._drop(conn)
-            # Let already-queued frames go out if the socket is still open (clean server close).
             await conn.close_tasks()
+            await self._notify_connections()
 
     def _delay_of(self, text: str) -> float:
         if not self.faults.response_delay:
@@ -691,8 +756,12 @@ class LocalExchange:
         conn.tokens.clear()
 
     def _status_frame(self, conn: _Connection) -> str:
-        data = StatusData(api_version="v2", connection_id=conn.connection_id,
-                          system=self.engine.status, version=_VERSION)  # fmt: skip
+        data = StatusData(
+            api_version="v2",
+            connection_id=conn.connection_id,
+            system=self.engine.status,
+            version=_VERSION,
+        )
         return _wire(StatusUpdate(channel="status", type="update", data=[data]))
 
     # -- requests -------------------------------------------------------------------------
@@ -709,8 +778,14 @@ class LocalExchange:
         if isinstance(conn, _Dropping):
             return
         frame = model_cls.model_validate(
-            {"method": method, "success": True, "result": result, "req_id": req_id,
-             "time_in": time_in, "time_out": rfc3339(self.clock())}  # fmt: skip
+            {
+                "method": method,
+                "success": True,
+                "result": result,
+                "req_id": req_id,
+                "time_in": time_in,
+                "time_out": rfc3339(self.clock()),
+            }
         )
         conn.send(_wire(frame))
 
@@ -725,8 +800,14 @@ class LocalExchange:
     ) -> None:
         if isinstance(conn, _Dropping):
             return
-        frame = _ErrorResponse(method=method, error=error, req_id=req_id, symbol=symbol,
-                               time_in=time_in, time_out=rfc3339(self.clock()))  # fmt: skip
+        frame = _ErrorResponse(
+            method=method,
+            error=error,
+            req_id=req_id,
+            symbol=symbol,
+            time_in=time_in,
+            time_out=rfc3339(self.clock()),
+        )
         conn.send(_wire(frame))
 
     def _handle(self, conn: _Connection, text: str, time_in: str) -> None:
@@ -739,19 +820,24 @@ class LocalExchange:
             return
         method: str = message["method"]
         raw_req_id = message.get("req_id")
-        req_id = raw_req_id if isinstance(raw_req_id, int) and not isinstance(raw_req_id, bool) else None
+        req_id = (
+            raw_req_id if isinstance(raw_req_id, int) and not isinstance(raw_req_id, bool) else None
+        )
         drop = self.faults.take_dropped_response(method)
         target: _Connection | _Dropping = _Dropping(conn) if drop else conn
         try:
             extra = sorted(set(message) - _ENVELOPE_FIELDS)
             if extra:
-                raise _RequestError(f"Unsupported field: '{extra[0]}' for the given msg type: {method}")
+                raise _RequestError(
+                    f"Unsupported field: '{extra[0]}' for the given msg type: {method}"
+                )
             params = message.get("params")
             if method == "ping":
                 if "params" in message:
                     raise _RequestError("Unsupported field: 'params' for the given msg type: ping")
-                pong = Pong(method="pong", req_id=req_id, time_in=time_in,
-                            time_out=rfc3339(self.clock()))  # fmt: skip
+                pong = Pong(
+                    method="pong", req_id=req_id, time_in=time_in, time_out=rfc3339(self.clock())
+                )
                 if not drop:
                     target.send(_wire(pong))
             elif method == "subscribe":
@@ -798,7 +884,12 @@ class LocalExchange:
         return channel
 
     def _subscribe(
-        self, target: _Connection | _Dropping, conn: _Connection, params: Any, req_id: int | None, time_in: str
+        self,
+        target: _Connection | _Dropping,
+        conn: _Connection,
+        params: Any,
+        req_id: int | None,
+        time_in: str,
     ) -> None:
         channel = self._channel_of(conn, params)
         depth = params.get("depth")
@@ -810,11 +901,19 @@ class LocalExchange:
             parsed = _SUBSCRIBE_PARAMS.validate_python(params)
         except ValidationError as exc:
             raise _validation_error(exc, "subscribe") from None
-        token = self._authenticate(params) if channel in ("executions", "balances", "level3") else None
+        token = (
+            self._authenticate(params) if channel in ("executions", "balances", "level3") else None
+        )
 
         def ack(result: dict[str, Any]) -> None:
-            self._respond(target, SubscribeSuccess, "subscribe", req_id, time_in,
-                          SubscribeResultAdapter.validate_python(result))  # fmt: skip
+            self._respond(
+                target,
+                SubscribeSuccess,
+                "subscribe",
+                req_id,
+                time_in,
+                SubscribeResultAdapter.validate_python(result),
+            )
 
         def subscribed() -> None:
             conn.start_heartbeat()
@@ -828,25 +927,47 @@ class LocalExchange:
             snapshot = parsed.snapshot is not False
             conn.subscriptions[("instrument",)] = True
             self._instrument.add(conn)
-            ack({"channel": "instrument", "snapshot": snapshot,
-                 "warnings": ["tick_size is deprecated, use price_increment"]})  # fmt: skip
+            ack(
+                {
+                    "channel": "instrument",
+                    "snapshot": snapshot,
+                    "warnings": ["tick_size is deprecated, use price_increment"],
+                }
+            )
             if snapshot:
-                target.send(_wire(InstrumentSnapshot(channel="instrument", type="snapshot",
-                                                     data=self._instrument_data())))  # fmt: skip
+                target.send(
+                    _wire(
+                        InstrumentSnapshot(
+                            channel="instrument", type="snapshot", data=self._instrument_data()
+                        )
+                    )
+                )
             subscribed()
             return
         if channel == "executions":
             if ("executions",) in conn.subscriptions:
                 raise _RequestError("Already subscribed")
-            snap_orders = parsed.snap_orders if parsed.snap_orders is not None else (
-                parsed.snapshot if parsed.snapshot is not None else True)  # fmt: skip
-            snap_trades = parsed.snap_trades if parsed.snap_trades is not None else bool(
-                parsed.snapshot_trades)  # fmt: skip
+            snap_orders = (
+                parsed.snap_orders
+                if parsed.snap_orders is not None
+                else (parsed.snapshot if parsed.snapshot is not None else True)
+            )
+            snap_trades = (
+                parsed.snap_trades
+                if parsed.snap_trades is not None
+                else bool(parsed.snapshot_trades)
+            )
             conn.subscriptions[("executions",)] = True
             conn.exec_order_status = parsed.order_status is not False
             self._executions.add(conn)
-            ack({"channel": "executions", "maxratecount": _MAX_RATE_COUNT,
-                 "snap_orders": snap_orders, "snap_trades": snap_trades})  # fmt: skip
+            ack(
+                {
+                    "channel": "executions",
+                    "maxratecount": _MAX_RATE_COUNT,
+                    "snap_orders": snap_orders,
+                    "snap_trades": snap_trades,
+                }
+            )
             reports: list[dict[str, Any]] = []
             if snap_orders:
                 reports += [self.engine.order_snapshot(o) for o in self.engine.orders.values()]
@@ -854,9 +975,18 @@ class LocalExchange:
                 reports += list(self.engine.recent_fills)
             if snap_orders or snap_trades:
                 conn.exec_sequence += 1
-                target.send(_wire(ExecutionsSnapshot.model_validate(
-                    {"channel": "executions", "type": "snapshot", "data": reports,
-                     "sequence": conn.exec_sequence})))  # fmt: skip
+                target.send(
+                    _wire(
+                        ExecutionsSnapshot.model_validate(
+                            {
+                                "channel": "executions",
+                                "type": "snapshot",
+                                "data": reports,
+                                "sequence": conn.exec_sequence,
+                            }
+                        )
+                    )
+                )
             subscribed()
             return
         if channel == "balances":
@@ -868,10 +998,18 @@ class LocalExchange:
             ack({"channel": "balances", "snapshot": snapshot})
             if snapshot:
                 conn.balance_sequence += 1
-                target.send(_wire(BalancesSnapshot.model_validate(
-                    {"channel": "balances", "type": "snapshot",
-                     "data": self.engine.balance_snapshot(),
-                     "sequence": conn.balance_sequence})))  # fmt: skip
+                target.send(
+                    _wire(
+                        BalancesSnapshot.model_validate(
+                            {
+                                "channel": "balances",
+                                "type": "snapshot",
+                                "data": self.engine.balance_snapshot(),
+                                "sequence": conn.balance_sequence,
+                            }
+                        )
+                    )
+                )
             subscribed()
             return
         for symbol in parsed.symbol:
@@ -897,7 +1035,7 @@ class LocalExchange:
         now = self.clock()
         if channel in ("book", "level3"):
             depth = parsed.depth or 10
-            key = (channel, symbol)
+            key: tuple[str, ...] = (channel, symbol)
             # One depth per symbol and connection: another depth is "Already subscribed" too.
             if key in conn.subscriptions:
                 raise _RequestError("Already subscribed")
@@ -908,16 +1046,30 @@ class LocalExchange:
             ack({"channel": channel, "symbol": symbol, "depth": depth, "snapshot": snapshot})
             if snapshot and channel == "book":
                 checksum = self._corrupt(symbol, sym.checksum())
-                target.send(self._book_frame("snapshot", sym, sym.top("bids", depth),
-                                             sym.top("asks", depth), checksum, now))  # fmt: skip
+                target.send(
+                    self._book_frame(
+                        "snapshot",
+                        sym,
+                        sym.top("bids", depth),
+                        sym.top("asks", depth),
+                        checksum,
+                        now,
+                    )
+                )
             elif snapshot:
                 checksum = self._corrupt(symbol, sym.l3_checksum())
-                data = Level3SnapshotData.model_validate({
-                    "symbol": symbol, "checksum": checksum, "timestamp": rfc3339(now, 9),
-                    "bids": [self._l3_order(o) for o in sym.top_orders("bids", depth)],
-                    "asks": [self._l3_order(o) for o in sym.top_orders("asks", depth)],
-                })  # fmt: skip
-                target.send(_wire(Level3Snapshot(channel="level3", type="snapshot", data=[data])))
+                l3_data = Level3SnapshotData.model_validate(
+                    {
+                        "symbol": symbol,
+                        "checksum": checksum,
+                        "timestamp": rfc3339(now, 9),
+                        "bids": [self._l3_order(o) for o in sym.top_orders("bids", depth)],
+                        "asks": [self._l3_order(o) for o in sym.top_orders("asks", depth)],
+                    }
+                )
+                target.send(
+                    _wire(Level3Snapshot(channel="level3", type="snapshot", data=[l3_data]))
+                )
         elif channel == "ticker":
             trigger = parsed.event_trigger or "trades"
             key = ("ticker", symbol, trigger)
@@ -926,11 +1078,22 @@ class LocalExchange:
             snapshot = parsed.snapshot is not False
             conn.subscriptions[key] = True
             self._ticker.setdefault(symbol, {}).setdefault(trigger, set()).add(conn)
-            ack({"channel": "ticker", "symbol": symbol, "event_trigger": trigger,
-                 "snapshot": snapshot})  # fmt: skip
+            ack(
+                {
+                    "channel": "ticker",
+                    "symbol": symbol,
+                    "event_trigger": trigger,
+                    "snapshot": snapshot,
+                }
+            )
             if snapshot:
-                target.send(_wire(TickerSnapshot(channel="ticker", type="snapshot",
-                                                 data=[self._ticker_data(sym, now)])))  # fmt: skip
+                target.send(
+                    _wire(
+                        TickerSnapshot(
+                            channel="ticker", type="snapshot", data=[self._ticker_data(sym, now)]
+                        )
+                    )
+                )
         elif channel == "trade":
             key = ("trade", symbol)
             if key in conn.subscriptions:
@@ -944,37 +1107,65 @@ class LocalExchange:
                 target.send(_wire(TradeSnapshot(channel="trade", type="snapshot", data=trades)))
         elif channel == "ohlc":
             interval = parsed.interval
-            key = ("ohlc", symbol, interval)
-            if key in conn.subscriptions:
+            okey = ("ohlc", symbol, interval)
+            if okey in conn.subscriptions:
                 raise _RequestError("Already subscribed")
             snapshot = parsed.snapshot is not False
-            conn.subscriptions[key] = True
+            conn.subscriptions[okey] = True
             self._ohlc.setdefault(symbol, {}).setdefault(interval, set()).add(conn)
-            ack({"channel": "ohlc", "symbol": symbol, "interval": interval, "snapshot": snapshot,
-                 "warnings": ["timestamp is deprecated, use interval_begin"]})  # fmt: skip
+            ack(
+                {
+                    "channel": "ohlc",
+                    "symbol": symbol,
+                    "interval": interval,
+                    "snapshot": snapshot,
+                    "warnings": ["timestamp is deprecated, use interval_begin"],
+                }
+            )
             if snapshot:
                 current = sym.candle(interval, now)
                 candles = [*sym.candle_history[interval], current]
-                data = [self._ohlc_candle(sym, c, interval) for c in candles]
-                target.send(_wire(OhlcSnapshot(channel="ohlc", type="snapshot", data=data,
-                                               timestamp=rfc3339(now))))  # fmt: skip
+                ohlc = [self._ohlc_candle(sym, c, interval) for c in candles]
+                target.send(
+                    _wire(
+                        OhlcSnapshot(
+                            channel="ohlc", type="snapshot", data=ohlc, timestamp=rfc3339(now)
+                        )
+                    )
+                )
 
     def _ohlc_candle(self, sym: SymbolMarket, candle: Candle, interval: int) -> OhlcData:
         vwap = sym.spec.price(candle.notional / candle.volume) if candle.volume else candle.close
         return OhlcData(
-            symbol=sym.symbol, open=candle.open, high=candle.high, low=candle.low,
-            close=candle.close, vwap=vwap, volume=candle.volume, trades=candle.trades,
-            interval_begin=rfc3339(candle.begin, 9), interval=interval,
+            symbol=sym.symbol,
+            open=candle.open,
+            high=candle.high,
+            low=candle.low,
+            close=candle.close,
+            vwap=vwap,
+            volume=candle.volume,
+            trades=candle.trades,
+            interval_begin=rfc3339(candle.begin, 9),
+            interval=interval,
             timestamp=rfc3339(candle.begin + interval * 60),
-        )  # fmt: skip
+        )
 
     @staticmethod
     def _l3_order(order: Any) -> dict[str, Any]:
-        return {"order_id": order.order_id, "limit_price": order.price, "order_qty": order.qty,
-                "timestamp": order.timestamp}  # fmt: skip
+        return {
+            "order_id": order.order_id,
+            "limit_price": order.price,
+            "order_qty": order.qty,
+            "timestamp": order.timestamp,
+        }
 
     def _unsubscribe(
-        self, target: _Connection | _Dropping, conn: _Connection, params: Any, req_id: int | None, time_in: str
+        self,
+        target: _Connection | _Dropping,
+        conn: _Connection,
+        params: Any,
+        req_id: int | None,
+        time_in: str,
     ) -> None:
         channel = self._channel_of(conn, params)
         try:
@@ -985,14 +1176,23 @@ class LocalExchange:
             self._authenticate(params)
 
         def ack(result: dict[str, Any]) -> None:
-            self._respond(target, UnsubscribeSuccess, "unsubscribe", req_id, time_in,
-                          SubscribeResultAdapter.validate_python(result))  # fmt: skip
+            self._respond(
+                target,
+                UnsubscribeSuccess,
+                "unsubscribe",
+                req_id,
+                time_in,
+                SubscribeResultAdapter.validate_python(result),
+            )
 
         if channel in ("instrument", "executions", "balances"):
             if conn.subscriptions.pop((channel,), None) is None:
                 raise _RequestError("Subscription Not Found")
-            {"instrument": self._instrument, "executions": self._executions,
-             "balances": self._balances}[channel].discard(conn)  # fmt: skip
+            {
+                "instrument": self._instrument,
+                "executions": self._executions,
+                "balances": self._balances,
+            }[channel].discard(conn)
             ack({"channel": channel})
             return
         for symbol in parsed.symbol:
@@ -1025,14 +1225,20 @@ class LocalExchange:
                 if found:
                     self._trades[symbol].discard(conn)
             if not found:
-                self._error(target, "unsubscribe", req_id, time_in, "Subscription Not Found",
-                            symbol)  # fmt: skip
+                self._error(
+                    target, "unsubscribe", req_id, time_in, "Subscription Not Found", symbol
+                )
                 continue
             del conn.subscriptions[key]
             ack(result)
 
     def _trade(
-        self, target: _Connection | _Dropping, method: str, params: Any, req_id: int | None, time_in: str
+        self,
+        target: _Connection | _Dropping,
+        method: str,
+        params: Any,
+        req_id: int | None,
+        time_in: str,
     ) -> None:
         if not isinstance(params, dict):
             raise _RequestError("ESession:Invalid session")
@@ -1042,55 +1248,107 @@ class LocalExchange:
             if method == "add_order":
                 p = AddOrderParams.model_validate(params)
                 result: Any = engine.add_order(p, p.symbol, validate=bool(p.validate_only))
-                self._respond(target, AddOrderSuccess, method, req_id, time_in,
-                              AddOrderResult.model_validate(result))  # fmt: skip
+                self._respond(
+                    target,
+                    AddOrderSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    AddOrderResult.model_validate(result),
+                )
             elif method == "batch_add":
                 b = BatchAddParams.model_validate(params)
                 rows = engine.batch_add(list(b.orders), b.symbol, validate=bool(b.validate_only))
-                self._respond(target, BatchAddSuccess, method, req_id, time_in,
-                              [BatchAddOrderResult.model_validate(r) for r in rows])  # fmt: skip
+                self._respond(
+                    target,
+                    BatchAddSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    [BatchAddOrderResult.model_validate(r) for r in rows],
+                )
             elif method == "amend_order":
                 a = AmendOrderParams.model_validate(params)
                 result = engine.amend_order(
-                    a.order_id, a.cl_ord_id, order_qty=a.order_qty, limit_price=a.limit_price,
-                    display_qty=a.display_qty, trigger_price=a.trigger_price,
-                    trigger_price_type=a.trigger_price_type, post_only=bool(a.post_only),
-                )  # fmt: skip
-                self._respond(target, AmendOrderSuccess, method, req_id, time_in,
-                              AmendOrderResult.model_validate(result))  # fmt: skip
+                    a.order_id,
+                    a.cl_ord_id,
+                    order_qty=a.order_qty,
+                    limit_price=a.limit_price,
+                    display_qty=a.display_qty,
+                    trigger_price=a.trigger_price,
+                    trigger_price_type=a.trigger_price_type,
+                    post_only=bool(a.post_only),
+                )
+                self._respond(
+                    target,
+                    AmendOrderSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    AmendOrderResult.model_validate(result),
+                )
             elif method == "edit_order":
                 e = EditOrderParams.model_validate(params)
                 result = engine.edit_order(
-                    e.order_id, e.symbol, order_qty=e.order_qty,
+                    e.order_id,
+                    e.symbol,
+                    order_qty=e.order_qty,
                     limit_price=e.limit_price if e.limit_price is not None else e.price,
-                    display_qty=e.display_qty, order_userref=e.order_userref,
-                    post_only=e.post_only, validate=bool(e.validate_only),
-                )  # fmt: skip
-                self._respond(target, EditOrderSuccess, method, req_id, time_in,
-                              EditOrderResult.model_validate(result))  # fmt: skip
+                    display_qty=e.display_qty,
+                    order_userref=e.order_userref,
+                    post_only=e.post_only,
+                    validate=bool(e.validate_only),
+                )
+                self._respond(
+                    target,
+                    EditOrderSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    EditOrderResult.model_validate(result),
+                )
             elif method == "cancel_order":
                 c = CancelOrderParams.model_validate(params)
                 for outcome in engine.cancel_order(c.order_id, c.cl_ord_id, c.order_userref):
                     if isinstance(outcome, EngineError):
                         self._error(target, method, req_id, time_in, outcome.error)
                     else:
-                        self._respond(target, CancelOrderSuccess, method, req_id, time_in,
-                                      CancelOrderResult.model_validate(outcome))  # fmt: skip
+                        self._respond(
+                            target,
+                            CancelOrderSuccess,
+                            method,
+                            req_id,
+                            time_in,
+                            CancelOrderResult.model_validate(outcome),
+                        )
             elif method == "cancel_all":
                 CancelAllParams.model_validate(params)
                 count = engine.cancel_all()
-                self._respond(target, CancelAllSuccess, method, req_id, time_in,
-                              CancelAllResult(count=count))  # fmt: skip
+                self._respond(
+                    target, CancelAllSuccess, method, req_id, time_in, CancelAllResult(count=count)
+                )
             elif method == "cancel_all_orders_after":
                 t = CancelAllOrdersAfterParams.model_validate(params)
                 result = engine.cancel_all_after(t.timeout)
-                self._respond(target, CancelAllOrdersAfterSuccess, method, req_id, time_in,
-                              CancelAllOrdersAfterResult.model_validate(result))  # fmt: skip
+                self._respond(
+                    target,
+                    CancelAllOrdersAfterSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    CancelAllOrdersAfterResult.model_validate(result),
+                )
             else:  # batch_cancel
                 bc = BatchCancelParams.model_validate(params)
                 count = engine.batch_cancel(list(bc.orders), bc.cl_ord_id)
-                self._respond(target, BatchCancelSuccess, method, req_id, time_in,
-                              BatchCancelResult(count=count))  # fmt: skip
+                self._respond(
+                    target,
+                    BatchCancelSuccess,
+                    method,
+                    req_id,
+                    time_in,
+                    BatchCancelResult(count=count),
+                )
         except ValidationError as exc:
             raise _validation_error(exc, method) from None
         except EngineError as exc:
@@ -1161,6 +1419,25 @@ class LocalExchange:
         await asyncio.sleep(0)
 
     # -- introspection --------------------------------------------------------------------
+
+    async def _notify_connections(self) -> None:
+        if self._connections_changed is None:
+            self._connections_changed = asyncio.Condition()
+        async with self._connections_changed:
+            self._connections_changed.notify_all()
+
+    async def wait_for_connections(self, count: int, endpoint: str | None = None) -> None:
+        """Wait until exactly ``count`` connections are open on ``endpoint`` (``None`` = all).
+
+        Handy after a fault: e.g. wait for the server to see a dropped client go, or a
+        reconnecting client come back. Wrap it in ``asyncio.timeout``.
+        """
+        if self._connections_changed is None:
+            self._connections_changed = asyncio.Condition()
+        async with self._connections_changed:
+            await self._connections_changed.wait_for(
+                lambda: self.connection_count(endpoint) == count
+            )
 
     def connection_count(self, endpoint: str | None = None) -> int:
         """Open websocket connections on ``endpoint`` (``None`` = all endpoints)."""

@@ -140,8 +140,8 @@ class Client:
         assert isinstance(text, str)
         return text
 
-    async def wait_for(self, predicate: Callable[[Any], bool], timeout: float = TIMEOUT) -> Any:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, predicate: Callable[[Any], bool], limit: float = TIMEOUT) -> Any:
+        async with asyncio.timeout(limit):
             while True:
                 frame = raw_loads(await self.ws.recv())
                 if predicate(frame):

@@ -17,9 +17,17 @@ KEYS = {"ws_url", "auth_ws_url", "l3_ws_url", "rest_url", "api_key", "api_secret
 
 async def test_serve_json() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kraken_ws", "serve", "--json", "--rate", "20",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "kraken_ws",
+        "serve",
+        "--json",
+        "--rate",
+        "20",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         async with asyncio.timeout(20):

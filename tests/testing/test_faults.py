@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -32,11 +33,15 @@ async def test_connection_count(exchange: LocalExchange, public: Client, auth: C
         exchange.connection_count("nope")
 
 
-async def test_close_connections_with_code(exchange: LocalExchange, public: Client, auth: Client) -> None:
+async def test_close_connections_with_code(
+    exchange: LocalExchange, public: Client, auth: Client
+) -> None:
     await exchange.close_connections(4000, "bye", endpoint="public")
     with pytest.raises(ConnectionClosed) as info:
         await public.recv()
-    assert info.value.rcvd is not None and info.value.rcvd.code == 4000 and info.value.rcvd.reason == "bye"
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4000
+    assert info.value.rcvd.reason == "bye"
     await auth.send({"method": "ping", "req_id": 1})
     assert (await auth.response(1))["method"] == "pong"
     await exchange.close_connections()
@@ -50,8 +55,7 @@ async def test_drop_connections_abrupt(exchange: LocalExchange, public: Client) 
         await public.recv()
     assert info.value.rcvd is None  # no close frame: 1006
     async with asyncio.timeout(5):
-        while exchange.connection_count() != 0:
-            await asyncio.sleep(0)
+        await exchange.wait_for_connections(0)
 
 
 async def test_stall_and_resume(exchange: LocalExchange, public: Client) -> None:
@@ -60,7 +64,7 @@ async def test_stall_and_resume(exchange: LocalExchange, public: Client) -> None
     await exchange.step(20, symbol="BTC/USD")
     await public.send({"method": "ping", "req_id": 11})
     with pytest.raises(TimeoutError):
-        await public.wait_for(lambda f: True, timeout=0.3)
+        await public.wait_for(lambda f: True, limit=0.3)
     assert exchange.connection_count("public") == 1  # socket kept open
     exchange.resume("public")
     await public.send({"method": "ping", "req_id": 12})
@@ -81,9 +85,7 @@ async def test_corrupt_next_checksum(exchange: LocalExchange, public: Client) ->
 async def test_send_malformed(exchange: LocalExchange, public: Client) -> None:
     await exchange.send_malformed("public")
     text = await public.recv_text()
-    with pytest.raises(ValueError):  # noqa: PT011
-        import json
-
+    with pytest.raises(ValueError):
         json.loads(text)
 
 
@@ -93,7 +95,8 @@ async def test_delay_responses(exchange: LocalExchange, public: Client) -> None:
     await public.send({"method": "ping", "req_id": 1})
     rid = await public.request("subscribe", {"channel": "instrument", "snapshot": False})
     first = await public.wait_for(lambda f: "method" in f)
-    assert first["method"] == "subscribe" and first["req_id"] == str(rid)  # not delayed
+    assert first["method"] == "subscribe"
+    assert first["req_id"] == str(rid)
     await public.response(1)
     assert time.monotonic() - start >= 0.3
     exchange.delay_responses(0)
@@ -103,8 +106,14 @@ async def test_delay_responses(exchange: LocalExchange, public: Client) -> None:
 
 async def test_drop_next_response(exchange: LocalExchange, auth: Client, token: str) -> None:
     exchange.drop_next_response("add_order")
-    order = {"order_type": "limit", "side": "buy", "order_qty": "0.1", "limit_price": "1000.0",
-             "symbol": "BTC/USD", "token": token}
+    order = {
+        "order_type": "limit",
+        "side": "buy",
+        "order_qty": "0.1",
+        "limit_price": "1000.0",
+        "symbol": "BTC/USD",
+        "token": token,
+    }
     await auth.request("add_order", order)
     second = await auth.request("add_order", order)
     response = await auth.wait_for(lambda f: f.get("method") == "add_order")

@@ -12,9 +12,13 @@ from kraken_ws.testing import LocalExchange, TokenStore, api_sign, verify_api_si
 
 from .conftest import Client, get_token, next_nonce, token_request
 
-VECTOR_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+VECTOR_SECRET = (
+    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+)
 VECTOR_POSTDATA = "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"
-VECTOR_SIGN = "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+VECTOR_SIGN = (
+    "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+)
 
 
 def test_signature_vector_3_4() -> None:
@@ -26,10 +30,13 @@ def test_signature_vector_3_4() -> None:
 
 async def test_token_form_and_json(exchange: LocalExchange) -> None:
     form = await token_request(exchange)
-    assert form["error"] == [] and form["result"]["expires"] == 900
-    assert isinstance(form["result"]["token"], str) and form["result"]["token"]
+    assert form["error"] == []
+    assert form["result"]["expires"] == 900
+    assert isinstance(form["result"]["token"], str)
+    assert form["result"]["token"]
     js = await token_request(exchange, as_json=True)
-    assert js["error"] == [] and js["result"]["token"] != form["result"]["token"]
+    assert js["error"] == []
+    assert js["result"]["token"] != form["result"]["token"]
 
 
 async def test_token_errors(exchange: LocalExchange) -> None:
@@ -45,7 +52,9 @@ async def test_token_errors(exchange: LocalExchange) -> None:
 
 async def test_asset_pairs(exchange: LocalExchange) -> None:
     async with httpx.AsyncClient() as http:
-        one = (await http.get(exchange.rest_url + "/0/public/AssetPairs", params={"pair": "BTC/USD"})).json()
+        one = (
+            await http.get(exchange.rest_url + "/0/public/AssetPairs", params={"pair": "BTC/USD"})
+        ).json()
         everything = (await http.get(exchange.rest_url + "/0/public/AssetPairs")).json()
         bad = (await http.get(exchange.rest_url + "/0/public/AssetPairs?pair=NOPE")).json()
         missing = await http.get(exchange.rest_url + "/nothing")
@@ -87,7 +96,8 @@ async def test_expired_token_rejected_and_live_subscription_keeps_it() -> None:
             now[0] += 901
             rid = await client.request("subscribe", {"channel": "executions", "token": stale})
             err = await client.response(rid)
-            assert err["error"] == "EAPI:Invalid token" and err["success"] is False
+            assert err["error"] == "EAPI:Invalid token"
+            assert err["success"] is False
             rid = await client.request("subscribe", {"channel": "executions", "token": kept})
             assert (await client.response(rid))["success"] is True
 

@@ -68,9 +68,12 @@ async def test_orderbook_client_1000_updates_no_mismatch(monkeypatch: pytest.Mon
             async with asyncio.timeout(30):
                 await done.wait()
             book = client.get("BTC/USD")
-            assert book is not None and book["valid"] is True
-            assert book["price_decimals"] == 1 and book["qty_decimals"] == 8
-            assert len(book["bid"]) == 10 and len(book["ask"]) == 10
+            assert book is not None
+            assert book["valid"] is True
+            assert book["price_decimals"] == 1
+            assert book["qty_decimals"] == 8
+            assert len(book["bid"]) == 10
+            assert len(book["ask"]) == 10
         finally:
             await client.close()
         assert errors == []
@@ -78,7 +81,7 @@ async def test_orderbook_client_1000_updates_no_mismatch(monkeypatch: pytest.Mon
 
 
 async def test_spot_ws_client_trades() -> None:
-    # Heartbeats keep pks's receive loops ticking, so close() does not sit out its 10 s recv timeout.
+    # Heartbeats keep pks's receive loops ticking: close() need not sit out its 10 s recv timeout.
     async with LocalExchange(rate=None, seed=5, heartbeat_interval=0.05) as ex:
         messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -93,8 +96,9 @@ async def test_spot_ws_client_trades() -> None:
                         return message
 
         def execution(exec_type: str) -> Any:
-            return lambda m: m.get("channel") == "executions" and any(
-                r.get("exec_type") == exec_type for r in m["data"]
+            return lambda m: (
+                m.get("channel") == "executions"
+                and any(r.get("exec_type") == exec_type for r in m["data"])
             )
 
         client = kraken_spot.SpotWSClient(
@@ -115,20 +119,36 @@ async def test_spot_ws_client_trades() -> None:
             bid = ex.market["BTC/USD"].best("bids")
             assert bid is not None
             price = float(bid[0]) - 100
-            await client.send_message({"method": "add_order", "req_id": 1, "params": {
-                "order_type": "limit", "side": "buy", "order_qty": 0.01, "limit_price": price,
-                "symbol": "BTC/USD"}})  # fmt: skip
+            await client.send_message(
+                {
+                    "method": "add_order",
+                    "req_id": 1,
+                    "params": {
+                        "order_type": "limit",
+                        "side": "buy",
+                        "order_qty": 0.01,
+                        "limit_price": price,
+                        "symbol": "BTC/USD",
+                    },
+                }
+            )
             added = await wait(lambda m: m.get("method") == "add_order")
             assert added["success"] is True, added
             order_id = added["result"]["order_id"]
             await wait(execution("new"))
-            await client.send_message({"method": "amend_order", "req_id": 2, "params": {
-                "order_id": order_id, "limit_price": price - 1}})  # fmt: skip
+            await client.send_message(
+                {
+                    "method": "amend_order",
+                    "req_id": 2,
+                    "params": {"order_id": order_id, "limit_price": price - 1},
+                }
+            )
             amended = await wait(lambda m: m.get("method") == "amend_order")
             assert amended["success"] is True, amended
             await wait(execution("amended"))
-            await client.send_message({"method": "cancel_order", "req_id": 3,
-                                       "params": {"order_id": [order_id]}})  # fmt: skip
+            await client.send_message(
+                {"method": "cancel_order", "req_id": 3, "params": {"order_id": [order_id]}}
+            )
             canceled = await wait(lambda m: m.get("method") == "cancel_order")
             assert canceled["result"]["order_id"] == order_id
             report = await wait(execution("canceled"))
