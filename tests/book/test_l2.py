@@ -190,6 +190,22 @@ class TestMaintenance:
         assert book.apply(update).checksum_ok
         assert book.depth_at(D("89.0")) == D("5")
 
+    @pytest.mark.parametrize("depth", [10, 25])
+    def test_changes_at_the_tenth_level_reach_the_checksum(self, depth: int) -> None:
+        # The tenth level is the edge of the cached checksum text: a change there (or a delete
+        # that pulls the eleventh level in) must rebuild it.
+        bids = [(f"{100 - i}.0", "1.00000000") for i in range(12)]
+        book = OrderBook(SYMBOL, depth)
+        assert book.apply(snapshot_of(bids, [])).checksum_ok
+        for change in (("91.0", "5.00000000"), ("91.0", "0.00000000"), ("90.0", "0.00000000")):
+            held = dict(book.bids())
+            held.pop(D(change[0]))
+            if D(change[1]):
+                held[D(change[0])] = D(change[1])
+            expected = book_checksum([], held.items())
+            result = book.apply(book_frame("update", SYMBOL, bids=[change], checksum=expected))
+            assert result.checksum_ok, change
+
 
 class TestValidity:
     def test_update_before_snapshot_raises(self) -> None:
