@@ -199,7 +199,7 @@ class TestMaintenance:
         assert book.apply(snapshot_of(bids, [])).checksum_ok
         for change in (("91.0", "5.00000000"), ("91.0", "0.00000000"), ("90.0", "0.00000000")):
             held = dict(book.bids())
-            held.pop(D(change[0]))
+            held.pop(D(change[0]), None)
             if D(change[1]):
                 held[D(change[0])] = D(change[1])
             expected = book_checksum([], held.items())
