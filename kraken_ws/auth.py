@@ -119,6 +119,11 @@ class TokenProvider:
         """Whether a key and a secret were given."""
         return bool(self._key and self._secret)
 
+    @property
+    def cached(self) -> str | None:
+        """The cached token, if any (no fetch)."""
+        return self._token
+
     def invalidate(self) -> None:
         """Forget the cached token so that the next :meth:`get` fetches a fresh one."""
         self._token = None

@@ -100,7 +100,8 @@ class WebsocketsTransport:
         """Drop the TCP connection at once (used when the peer is declared dead)."""
         self._ws.transport.abort()
         with contextlib.suppress(TransportError, asyncio.TimeoutError), _map_errors():
-            await asyncio.wait_for(self._ws.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):
+                await self._ws.wait_closed()
 
 
 async def connect(

@@ -1,0 +1,184 @@
+"""Local models of Kraken's rate limits, so the client can refuse before the exchange does.
+
+* :class:`TradingRateLimiter` models the per-pair matching-engine counter (reference §10.1):
+  every transaction adds to a pair's counter, the counter decays every second by a tier-based
+  amount, and at the tier threshold Kraken answers ``EOrder:Rate limit exceeded``. Cancels and
+  amends of young orders cost more (the age penalty table). The model is conservative: it only
+  knows the orders this client placed, and charges the fixed costs the docs list.
+* :class:`MessagePacer` is a token bucket for subscription bursts: Kraken's per-connection
+  message rate is unpublished ("varies with load"), and a burst of subscribes is the classic way
+  to earn ``Exceeded msg rate``.
+
+Neither reads a clock of its own: the clock is injected (``time.monotonic`` by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from .exceptions import RateLimitError
+
+__all__ = ["TIERS", "MessagePacer", "Tier", "TierLimits", "TradingRateLimiter"]
+
+Tier = Literal["starter", "intermediate", "pro"]
+"""Kraken verification tier."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierLimits:
+    """One tier's counter parameters.
+
+    Attributes:
+        decay: Counter decrease per second.
+        threshold: Counter value at which orders are refused.
+    """
+
+    decay: float
+    threshold: float
+
+
+TIERS: dict[str, TierLimits] = {
+    "starter": TierLimits(decay=1.0, threshold=60),
+    "intermediate": TierLimits(decay=2.34, threshold=125),
+    "pro": TierLimits(decay=3.75, threshold=180),
+}
+"""Reference §10.1."""
+
+# Age penalties (seconds since placement or last amend -> extra cost), reference §10.1.
+_CANCEL_PENALTY = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
+_AMEND_PENALTY = ((5, 3), (10, 2), (15, 1))
+_EDIT_PENALTY = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
+
+
+def _penalty(table: tuple[tuple[int, int], ...], age: float) -> int:
+    for limit, cost in table:
+        if age < limit:
+            return cost
+    return 0
+
+
+class TradingRateLimiter:
+    """Per-pair trading counter model.
+
+    Args:
+        tier: ``"starter"``, ``"intermediate"`` or ``"pro"``.
+        clock: Seconds on a monotonic clock.
+        margin: Keep this much headroom below the threshold (clock skew, other sessions).
+    """
+
+    def __init__(
+        self,
+        tier: Tier = "starter",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        margin: float = 0.0,
+    ) -> None:
+        self.limits = TIERS[tier]
+        self._clock = clock
+        self._margin = margin
+        self._counters: dict[str, tuple[float, float]] = {}  # symbol -> (value, at)
+        self._orders: dict[str, tuple[str, float]] = {}  # order id / cl_ord_id -> (symbol, born)
+
+    def counter(self, symbol: str) -> float:
+        """The modelled counter of a pair now."""
+        value, at = self._counters.get(symbol, (0.0, self._clock()))
+        return max(0.0, value - (self._clock() - at) * self.limits.decay)
+
+    def charge(self, symbol: str, cost: float) -> None:
+        """Add ``cost`` to a pair's counter, or refuse.
+
+        Args:
+            symbol: The pair.
+            cost: Counter increment.
+
+        Raises:
+            RateLimitError: The counter would reach the threshold.
+        """
+        current = self.counter(symbol)
+        if current + cost > self.limits.threshold - self._margin:
+            raise RateLimitError(
+                "EOrder:Rate limit exceeded (local model: "
+                f"counter {current:.2f} + {cost:g} > {self.limits.threshold:g})",
+                symbol=symbol,
+            )
+        self._counters[symbol] = (current + cost, self._clock())
+
+    def order_placed(self, symbol: str, order_id: str | None, cl_ord_id: str | None = None) -> None:
+        """Remember an order's pair and birth time (for cancel/amend age penalties)."""
+        now = self._clock()
+        for key in (order_id, cl_ord_id):
+            if key:
+                self._orders[key] = (symbol, now)
+
+    def charge_cancel(self, order_id: str) -> None:
+        """Charge the age penalty of cancelling a known order (unknown ids cost nothing here).
+
+        Raises:
+            RateLimitError: The counter would reach the threshold.
+        """
+        known = self._orders.pop(order_id, None)
+        if known is None:
+            return
+        symbol, born = known
+        cost = _penalty(_CANCEL_PENALTY, self._clock() - born)
+        if cost:
+            self.charge(symbol, cost)
+
+    def modify_cost(
+        self, kind: Literal["amend", "edit"], order_id: str
+    ) -> tuple[str | None, float]:
+        """The pair and cost of amending or editing a known order.
+
+        Args:
+            kind: ``"amend"`` or ``"edit"``.
+            order_id: The order's id or client id.
+
+        Returns:
+            ``(symbol, cost)``, or ``(None, 0)`` for an order this client did not place.
+        """
+        known = self._orders.get(order_id)
+        if known is None:
+            return None, 0.0
+        symbol, born = known
+        table = _AMEND_PENALTY if kind == "amend" else _EDIT_PENALTY
+        cost = 1 + _penalty(table, self._clock() - born)
+        if kind == "amend":
+            # An amend restarts the order's age.
+            self._orders[order_id] = (symbol, self._clock())
+        return symbol, float(cost)
+
+
+class MessagePacer:
+    """Token bucket: ``burst`` messages at once, then ``rate`` per second.
+
+    Args:
+        rate: Sustained messages per second.
+        burst: Bucket size.
+        clock: Seconds on a monotonic clock.
+    """
+
+    def __init__(
+        self, rate: float = 20.0, burst: int = 20, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("need rate > 0 and burst >= 1")
+        self._rate = rate
+        self._burst = float(burst)
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def reserve(self) -> float:
+        """Take one slot.
+
+        Returns:
+            Seconds to wait before sending (0 when a slot is free now).
+        """
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
