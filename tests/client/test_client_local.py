@@ -377,3 +377,19 @@ class TestFaults:
                 client, events, lambda: all_live(client, ["BTC/USD", "ETH/USD"], ["BTC/USD"])
             )
         await client.ping()
+
+
+async def test_close_leaves_no_task_or_socket(exchange: LocalExchange) -> None:
+    before = asyncio.all_tasks()
+    client = make_client(exchange)
+    async with client:
+        await subscribe_everything(client)
+        assert exchange.connection_count() == 3
+    async with asyncio.timeout(2 * SCALE):
+        await exchange.wait_for_connections(0)
+    assert not {t for t in asyncio.all_tasks() - before if "kraken-ws" in t.get_name()}
+    assert not client._tasks
+    for conn in client._connections.values():
+        assert conn.transport is None
+        assert conn.task is not None
+        assert conn.task.done()

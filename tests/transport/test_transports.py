@@ -156,6 +156,11 @@ class TestReconnectPolicy:
         assert classify_error(RequestTimeout("x")) is None
         fatal = ConnectionClosedError("x", code=1008)
         assert classify_error(fatal) is fatal
-        auth = AuthenticationError("x")
+        auth = AuthenticationError("x", error="EAPI:Invalid key")
         assert classify_error(auth) is auth
+        missing = AuthenticationError("no credentials")
+        assert classify_error(missing) is missing
+        transient = AuthenticationError("token request failed")
+        transient.__cause__ = OSError("network down")
+        assert classify_error(transient) is None
         assert classify_error(asyncio.CancelledError()) is not None
