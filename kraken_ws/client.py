@@ -288,6 +288,8 @@ class _Connection:
         self.opened = asyncio.Event()
         self.waiters: dict[int, asyncio.Future[RequestCompleted]] = {}
         self.replay_ids: set[int] = set()
+        self.replay_count = 0
+        self.replay_retrying = False
         self.token_retried = False
         self.wake = asyncio.Event()
         self.send_lock = asyncio.Lock()
@@ -336,7 +338,9 @@ class _Connection:
                 if self.is_closing():
                     break
                 self.replay_ids = set(self.proto.connection_opened(now=client.clock(), token=token))
+                self.replay_count = len(self.replay_ids)
                 self.token_retried = False
+                self.replay_retrying = False
                 opened = True
                 self.opened.set()
                 attempt = 0
@@ -344,8 +348,6 @@ class _Connection:
                 reconnect = self.connected_once
                 self.connected_once = True
                 client._emit(Connected(self.endpoint, reconnect=reconnect))
-                if self.replay_ids:
-                    client._emit(Resubscribed(self.endpoint, len(self.replay_ids)))
                 await self.flush()
                 await self._pump()
             except asyncio.CancelledError:
@@ -475,7 +477,9 @@ class _Connection:
             future = self.waiters.pop(event.req_id, None)
             if future is not None and not future.done():
                 future.set_exception(event.error)
-            self.replay_ids.discard(event.req_id)
+            if event.req_id in self.replay_ids:
+                self.replay_ids.discard(event.req_id)
+                self._maybe_resubscribed()
         elif isinstance(event, UnsolicitedResponse):
             _log.debug("%s: unsolicited response: %r", self.endpoint, type(event.message).__name__)
         elif isinstance(event, InvalidFrame):
@@ -497,21 +501,36 @@ class _Connection:
             if isinstance(exc, SessionError) and not self.token_retried:
                 # The token we replayed with was refused: fetch a fresh one and replay again.
                 self.token_retried = True
+                self.replay_retrying = True
                 self.client._spawn(self._replay_private_again())
-                return
+                break
             _log.warning("%s: resubscription rejected: %s", self.endpoint, exc)
+        self._maybe_resubscribed()
+
+    def _maybe_resubscribed(self) -> None:
+        # Resubscribed is emitted once every replayed request has been answered.
+        if self.replay_count and not self.replay_ids and not self.replay_retrying:
+            self.client._emit(Resubscribed(self.endpoint, self.replay_count))
+            self.replay_count = 0
 
     async def _replay_private_again(self) -> None:
         client = self.client
-        token = await client._tokens.get(refresh=True)
-        if not self.opened.is_set():
-            return
-        for params in self.proto.subscriptions.replay_plan():
-            if params.get("channel") in TOKEN_CHANNELS:
-                rid = self.proto.send(
-                    {"method": "subscribe", "params": params}, now=client.clock(), token=token
-                )
-                self.replay_ids.add(rid)
+        try:
+            token = await client._tokens.get(refresh=True)
+            if not self.opened.is_set():
+                return
+            # Only what is still unacknowledged: re-sending a live one earns "Already subscribed".
+            for record in self.proto.subscriptions.desired():
+                if record.private and not record.acknowledged:
+                    rid = self.proto.send(
+                        {"method": "subscribe", "params": record.params},
+                        now=client.clock(),
+                        token=token,
+                    )
+                    self.replay_ids.add(rid)
+        finally:
+            self.replay_retrying = False
+        self._maybe_resubscribed()
         await self.flush()
 
 

@@ -188,7 +188,11 @@ class Reconnecting:
 
 @dataclass(frozen=True, slots=True)
 class Resubscribed:
-    """After a reconnect, every subscription was requested again with its original params.
+    """After a reconnect, every subscription was replayed and every replay was answered.
+
+    Each subscription is requested again with its original params. The event comes once all of
+    those requests have been answered; check ``acknowledged_subscriptions()`` for any the server
+    refused (a refused token is refetched and retried once first).
 
     Attributes:
         endpoint: Which endpoint.

@@ -230,6 +230,19 @@ class TestTrading:
         assert (await client.cancel_all()).count == 0
         assert client._tokens.fetch_count == fetched + 1
 
+    async def test_rejected_token_on_resubscribe_refetched(
+        self, client: KrakenWSClient, exchange: LocalExchange
+    ) -> None:
+        await client.subscribe_executions()
+        await client.subscribe_balances()
+        events = client.events()
+        fetched = client._tokens.fetch_count
+        exchange.reject_next_token()
+        await exchange.drop_connections("auth")
+        await wait_for_event(events, lambda e: isinstance(e, Resubscribed) and e.endpoint == "auth")
+        assert len(client.acknowledged_subscriptions("auth")) == 2
+        assert client._tokens.fetch_count == fetched + 1
+
     async def test_add_order_in_flight_during_drop(
         self, client: KrakenWSClient, exchange: LocalExchange
     ) -> None:
@@ -393,3 +406,10 @@ async def test_close_leaves_no_task_or_socket(exchange: LocalExchange) -> None:
         assert conn.transport is None
         assert conn.task is not None
         assert conn.task.done()
+
+
+async def test_book_precision_from_instrument(client: KrakenWSClient) -> None:
+    await client.subscribe_instrument()
+    book = await client.book("BTC/USD")
+    assert book.price_precision is not None
+    assert book.qty_precision is not None
