@@ -298,3 +298,53 @@ async def test_max_reconnect_attempts_gives_up(fake: FakeKraken) -> None:
                 pass
         with pytest.raises(ConnectError):
             await client.ping()
+
+
+async def test_on_event_callbacks_sync_and_async(fake: FakeKraken) -> None:
+    from .conftest import StaticTokens
+
+    seen: list[object] = []
+    got_async = asyncio.Event()
+
+    async def on_event(event: object) -> None:
+        seen.append(event)
+        if getattr(event, "channel", None) == "heartbeat":
+            got_async.set()
+
+    async with KrakenWSClient(
+        ws_url="mem://public",
+        connector=fake.server,
+        token_provider=StaticTokens(),
+        on_event=on_event,
+    ) as client:
+        with pytest.raises(InvalidState):
+            aiter(client)
+        await client.subscribe_ticker(["BTC/USD"])
+        await fake.push("public", '{"channel":"heartbeat"}')
+        async with asyncio.timeout(2):
+            await got_async.wait()
+    assert any(isinstance(e, Connected) for e in seen)
+
+    sync_seen: list[object] = []
+    async with KrakenWSClient(
+        ws_url="mem://public",
+        connector=fake.server,
+        token_provider=StaticTokens(),
+        on_event=sync_seen.append,
+    ) as client:
+        await client.ping()
+    assert any(isinstance(e, Connected) for e in sync_seen)
+
+
+async def test_iteration_ends_on_close(client: KrakenWSClient) -> None:
+    await client.ping()
+    filtered = client.events(channel="ticker")
+
+    async def drain() -> list[object]:
+        return [e async for e in client] + [e async for e in filtered]
+
+    task = asyncio.create_task(drain())
+    await client.close()
+    async with asyncio.timeout(2):
+        events = await task
+    assert any(isinstance(e, Connected) for e in events)
