@@ -1070,6 +1070,9 @@ class KrakenWSClient:
             SubscriptionError: A symbol was rejected (``AlreadySubscribed``,
                 ``UnsupportedPair``...); the other symbols stay subscribed.
             SessionError: The token was refused twice.
+            ConnectionLost: The connection dropped before every ack arrived. The subscription
+                stays registered and is replayed on reconnect (a ``Resubscribed`` event follows);
+                call :meth:`unsubscribe` to drop it.
         """
         channel = params.channel
         endpoint = _endpoint_for_channel(channel)
