@@ -78,8 +78,12 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
     Returns:
         The digits without the decimal point and without leading zeros.
     """
-    # format(..., "f") never uses an exponent (str() would: Decimal("0E-8") -> "0E-8").
-    text = format(value, "f")
+    # str() is about twice as fast as format(..., "f") but switches to exponent form for tiny
+    # or huge values (Decimal("1E-8"), Decimal("0E-8")); those fall back to "f", which never
+    # uses an exponent.
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
     if precision:
         dot = text.find(".")
         if dot < 0:

@@ -1,0 +1,280 @@
+"""L2 book hot path: kraken-ws vs python-kraken-sdk's SpotOrderBookClient, same frames.
+
+Run: ``python -m benchmarks.bench_book`` (add ``--profile`` for a cProfile of our full path).
+
+For depth 10, 100 and 1000 a deterministic stream of BTC/USD-like update frames is generated
+as JSON bytes with engine-precision tokens (``61234.5``, ``0.50000000``, deletes as
+``0.00000000``), 1-3 levels per frame like the live captures, with checksums computed by our
+engine. Both sides start from the same snapshot (untimed) and then process every update:
+
+* kraken-ws: ``loads`` (lossless Decimal) + ``BookUpdate.model_validate`` + ``OrderBook.apply``
+  (apply, truncate, checksum verify);
+* python-kraken-sdk: ``json.loads`` + ``SpotOrderBookClient.on_message`` (its REST precision
+  lookup stubbed, a no-op callback, inside ``asyncio.run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import json
+import pstats
+import random
+import time
+import tracemalloc
+from decimal import Decimal
+from typing import Any
+
+from kraken_ws.book import OrderBook
+from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
+from kraken_ws.protocol._json import dumps, loads
+
+SYMBOL = "BTC/USD"
+PRICE_PRECISION = 1
+QTY_PRECISION = 8
+MID = Decimal("61234.5")
+TICK = Decimal("0.1")
+# (depth, update frames): sized so the whole run stays well under a minute.
+PLAN = [(10, 20_000), (100, 10_000), (1000, 3_000)]
+
+
+def _qty(rng: random.Random) -> Decimal:
+    # Engine precision: always 8 decimals on the wire (trailing zeros kept).
+    return Decimal(rng.randint(1, 500_000_000)).scaleb(-QTY_PRECISION)
+
+
+def _frame(
+    kind: str,
+    bids: list[tuple[Decimal, Decimal]],
+    asks: list[tuple[Decimal, Decimal]],
+    checksum: int,
+    seq: int,
+) -> dict[str, Any]:
+    return {
+        "channel": "book",
+        "type": kind,
+        "data": [
+            {
+                "symbol": SYMBOL,
+                "bids": [{"price": p, "qty": q} for p, q in bids],
+                "asks": [{"price": p, "qty": q} for p, q in asks],
+                "checksum": checksum,
+                "timestamp": f"2026-08-16T23:37:{seq // 1_000_000 % 60:02d}.{seq % 1_000_000:06d}Z",
+            }
+        ],
+    }
+
+
+def make_stream(depth: int, n_updates: int, seed: int = 7) -> tuple[bytes, list[bytes]]:
+    """A snapshot and ``n_updates`` update frames as wire bytes, checksums from our engine."""
+    rng = random.Random(seed * 1000 + depth)
+    truth = OrderBook(SYMBOL, depth)
+    # Bids below the mid, asks above, 1-5 ticks apart; the book never crosses.
+    bids: list[tuple[Decimal, Decimal]] = []
+    asks: list[tuple[Decimal, Decimal]] = []
+    price = MID
+    for _ in range(depth):
+        price -= TICK * rng.randint(1, 5)
+        bids.append((price, _qty(rng)))
+    price = MID
+    for _ in range(depth):
+        price += TICK * rng.randint(1, 5)
+        asks.append((price, _qty(rng)))
+    snap = _frame("snapshot", bids, asks, 0, 0)
+    result = truth.apply(BookSnapshot.model_validate(snap))
+    snap["data"][0]["checksum"] = result.computed
+    snapshot_bytes = dumps(snap).encode()
+
+    updates: list[bytes] = []
+    for seq in range(1, n_updates + 1):
+        # 1-3 levels per frame, like the live captures (372x1, 111x2, 26x3 in pks' fixture).
+        n_levels = rng.choices((1, 2, 3), weights=(72, 22, 6))[0]
+        changes: dict[str, list[tuple[Decimal, Decimal]]] = {"bid": [], "ask": []}
+        for _ in range(n_levels):
+            side = rng.choice(("bid", "ask"))
+            held = truth.bids() if side == "bid" else truth.asks()
+            # Activity is heavier near the top of the book.
+            index = min(int(len(held) * rng.random() ** 2), len(held) - 1)
+            roll = rng.random()
+            sign = -1 if side == "bid" else 1
+            if roll < 0.6:  # quantity change of a held level
+                changes[side].append((held[index][0], _qty(rng)))
+            elif roll < 0.8:  # delete, and the next level beyond depth comes in
+                changes[side].append((held[index][0], Decimal("0E-8")))
+                worst = held[-1][0]
+                changes[side].append((worst + sign * TICK * rng.randint(1, 5), _qty(rng)))
+            else:  # a new level inside the book; the worst one is pushed out
+                base = held[index][0]
+                candidate = base + sign * TICK * rng.randint(1, 3) * -1
+                if (side == "bid" and candidate < MID) or (side == "ask" and candidate > MID):
+                    changes[side].append((candidate, _qty(rng)))
+                else:
+                    changes[side].append((base, _qty(rng)))
+        # Deletes first within each side. python-kraken-sdk truncates after every level rather
+        # than after the message, so an insert followed by a delete would make it drop a level
+        # that Kraken (and we) keep; this ordering gives the same book under both rules.
+        for side_changes in changes.values():
+            side_changes.sort(key=lambda level: bool(level[1]))
+        frame = _frame("update", changes["bid"], changes["ask"], 0, seq)
+        result = truth.apply(BookUpdate.model_validate(frame))
+        frame["data"][0]["checksum"] = result.computed
+        text = dumps(frame)
+        updates.append(text.encode())
+    return snapshot_bytes, updates
+
+
+# --- our path -------------------------------------------------------------------------------
+
+
+def run_ours(depth: int, snapshot: bytes, updates: list[bytes]) -> tuple[float, OrderBook]:
+    book = OrderBook(SYMBOL, depth)
+    book.apply(BookSnapshot.model_validate(loads(snapshot)))
+    validate = BookUpdate.model_validate
+    apply = book.apply
+    ok = True
+    start = time.perf_counter()
+    for raw in updates:
+        ok &= apply(validate(loads(raw))).checksum_ok
+    elapsed = time.perf_counter() - start
+    if not ok or not book.is_valid:
+        raise AssertionError("kraken-ws: a checksum failed on our own stream")
+    return elapsed, book
+
+
+def stage_times(depth: int, snapshot: bytes, updates: list[bytes]) -> dict[str, float]:
+    """Seconds per stage over the stream: decode, validate, apply (incl. truncate + checksum).
+
+    Each stage runs in the same streaming loop shape as the full path (no big intermediate
+    lists that would make the garbage collector's work differ); a stage's time is the
+    difference between two loops.
+    """
+    validate = BookUpdate.model_validate
+    start = time.perf_counter()
+    for raw in updates:
+        loads(raw)
+    t_decode = time.perf_counter() - start
+    start = time.perf_counter()
+    for raw in updates:
+        validate(loads(raw))
+    t_validate = time.perf_counter() - start - t_decode
+    t_full, _ = run_ours(depth, snapshot, updates)
+    return {"decode": t_decode, "validate": t_validate, "apply": t_full - t_decode - t_validate}
+
+
+# --- python-kraken-sdk -----------------------------------------------------------------------
+
+
+def run_pks(depth: int, snapshot: bytes, updates: list[bytes]) -> float | None:
+    try:
+        from kraken.spot import SpotOrderBookClient
+    except ImportError:  # pragma: no cover - the baseline is a dev dependency
+        return None
+
+    async def main() -> float:
+        # A no-op callback: without one, on_book_update print()s every message.
+        client = SpotOrderBookClient(depth=depth, callback=lambda **_: None)
+        # Its first message per pair asks REST for pair_decimals/lot_decimals: stub it.
+        market = client._SpotOrderBookClient__market  # type: ignore[attr-defined]
+        market.get_asset_pairs = lambda pair: {
+            pair: {"pair_decimals": PRICE_PRECISION, "lot_decimals": QTY_PRECISION}
+        }
+        try:
+            await client.on_message(json.loads(snapshot))
+            on_message = client.on_message
+            loads_ = json.loads
+            start = time.perf_counter()
+            for raw in updates:
+                await on_message(loads_(raw))
+            elapsed = time.perf_counter() - start
+            book = client.get(SYMBOL)
+            if book is None or not book["valid"]:
+                raise AssertionError("python-kraken-sdk: checksum failed on the stream")
+        finally:
+            await client.close()
+        return elapsed
+
+    return asyncio.run(main())
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def book_memory(depth: int, snapshot: bytes) -> int:
+    """Bytes held by one applied book (frames and models freed before measuring)."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    book = OrderBook(SYMBOL, depth)
+    model = BookSnapshot.model_validate(loads(snapshot))
+    book.apply(model)
+    book.bids()  # no lazy structure left unbuilt
+    del model
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    assert len(book) == 2 * depth
+    return held
+
+
+def profile(depth: int, snapshot: bytes, updates: list[bytes], top: int = 18) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_ours(depth, snapshot, updates)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>10,.0f}/s {seconds / n * 1e6:>8.1f} µs"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--profile", action="store_true", help="cProfile our path per depth")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the frame counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    args = parser.parse_args(argv)
+
+    rows: list[tuple[int, int, float, float | None, dict[str, float]]] = []
+    streams: dict[int, tuple[bytes, list[bytes]]] = {}
+    for depth, count in PLAN:
+        n = max(int(count * args.scale), 10)
+        snapshot, updates = make_stream(depth, n)
+        streams[depth] = (snapshot, updates)
+        # Best of several interleaved runs: the machine may be shared, and the minimum is the
+        # least disturbed measurement of each side.
+        ours = min(run_ours(depth, snapshot, updates)[0] for _ in range(args.repeat))
+        runs = [run_pks(depth, snapshot, updates) for _ in range(args.repeat)]
+        theirs = None if None in runs else min(r for r in runs if r is not None)
+        stage_runs = [stage_times(depth, snapshot, updates) for _ in range(args.repeat)]
+        stages = {k: min(run[k] for run in stage_runs) for k in stage_runs[0]}
+        rows.append((depth, n, ours, theirs, stages))
+
+    print("L2 book updates: decode + validate + apply + checksum verify (same frames)")
+    print(f"{'depth':>5} {'frames':>7} | {'kraken-ws':>23} | {'python-kraken-sdk':>23} | ratio")
+    for depth, n, ours, theirs, _ in rows:
+        pks = _rate(n, theirs) if theirs is not None else "n/a".rjust(23)
+        ratio = f"{theirs / ours:6.1f}x" if theirs is not None else "n/a"
+        print(f"{depth:>5} {n:>7} | {_rate(n, ours)} | {pks} | {ratio}")
+    print()
+    print("kraken-ws per stage, µs/update (decode = jiter lossless, validate = pydantic,")
+    print("apply = engine incl. truncation and checksum)")
+    for depth, n, _, _, stages in rows:
+        parts = "  ".join(f"{k} {v / n * 1e6:6.2f}" for k, v in stages.items())
+        print(f"{depth:>5}: {parts}")
+    print()
+    memory = book_memory(1000, streams[1000][0])
+    print(f"memory of one applied depth-1000 book (2,000 levels): {memory / 1024:.0f} KiB")
+    if args.profile:
+        for depth, _ in PLAN:
+            print(f"\n--- cProfile, kraken-ws full path, depth {depth} ---")
+            print(profile(depth, *streams[depth]))
+
+
+if __name__ == "__main__":
+    main()
