@@ -964,6 +964,8 @@ class KrakenWSClient:
                 # against a timer that died with its connection.
                 async with asyncio.timeout(remaining + 1.0):
                     completed = await future
+            except RequestTimeout:
+                raise  # the protocol's own deadline (RequestTimeout is a TimeoutError too)
             except TimeoutError:
                 conn.waiters.pop(req_id, None)
                 raise RequestTimeout(
