@@ -6,6 +6,8 @@ exchange.
 """
 
 from ._version import __version__
+from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
+from .client import KrakenWSClient
 from .exceptions import (
     AuthenticationError,
     BookError,
@@ -16,17 +18,37 @@ from .exceptions import (
     RequestTimeout,
 )
 from .models.messages import ClientRequest, ServerMessage, UnknownMessage
+from .protocol.events import (
+    BookResync,
+    Connected,
+    Disconnected,
+    EventsDropped,
+    Reconnecting,
+    Resubscribed,
+)
 from .protocol.codec import decode, encode
 
 __all__ = [
+    "ApplyResult",
     "AuthenticationError",
     "BookError",
+    "BookManager",
+    "BookResync",
+    "BookView",
     "ClientRequest",
+    "Connected",
     "ConnectionLost",
     "DecodeError",
+    "Disconnected",
+    "EventsDropped",
     "KrakenAPIError",
+    "KrakenWSClient",
     "KrakenWSError",
+    "L3Book",
+    "OrderBook",
+    "Reconnecting",
     "RequestTimeout",
+    "Resubscribed",
     "ServerMessage",
     "UnknownMessage",
     "__version__",
