@@ -18,6 +18,7 @@ from .exceptions import (
     RequestTimeout,
 )
 from .models.messages import ClientRequest, ServerMessage, UnknownMessage
+from .protocol.codec import decode, encode
 from .protocol.events import (
     BookResync,
     Connected,
@@ -26,7 +27,6 @@ from .protocol.events import (
     Reconnecting,
     Resubscribed,
 )
-from .protocol.codec import decode, encode
 
 __all__ = [
     "ApplyResult",

@@ -14,7 +14,7 @@
     │   │   └── ConnectionClosedError
     │   ├── ConnectionLost                a request was in flight when the connection dropped
     │   └── RequestTimeout (TimeoutError) no response for a req_id before its deadline
-    ├── AuthenticationError               token fetch failed, EAuth:*, EAPI:Invalid key/signature/nonce
+    ├── AuthenticationError               token fetch failed, EAuth:*, EAPI:Invalid key/...
     ├── KrakenAPIError                    the server answered success:false
     │   ├── GeneralError      EGeneral:*
     │   │   └── InvalidArguments
@@ -23,7 +23,7 @@
     │   │   │   CostMinimumNotMet, TickSizeCheckFailed, OrdersLimitExceeded, ...
     │   ├── ServiceError      EService:*  (.retryable = True)
     │   ├── SessionError      ESession:*, EAPI:Invalid token (token stale: refetch and retry)
-    │   ├── RateLimitError    EAPI:Rate limit exceeded, EOrder:Rate limit exceeded, Exceeded msg rate
+    │   ├── RateLimitError    EAPI:/EOrder:Rate limit exceeded, Exceeded msg rate
     │   └── SubscriptionError subscribe/unsubscribe rejected (Already subscribed, Currency pair ...)
     └── BookError
         ├── ChecksumMismatch              .symbol, .expected, .computed (only if asked for)
