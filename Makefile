@@ -38,5 +38,11 @@ check-schemas: $(STAMP) ## fail if schemas/ drifted from the models
 bench: $(STAMP) ## print throughput/latency figures against baselines measured in the same run
 	PYTHONASYNCIODEBUG= $(PY) -m benchmarks
 
+demo: $(STAMP) ## live checksum-verified BTC/USD book from the embedded local exchange (DEMO_SECONDS=N stops it)
+	PYTHONASYNCIODEBUG= $(BIN)/kraken-ws book BTC/USD $(if $(DEMO_SECONDS),--duration $(DEMO_SECONDS))
+
+docs: $(STAMP) ## build the documentation site into site/ (mkdocs build --strict, offline)
+	$(BIN)/mkdocs build --strict
+
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
