@@ -77,7 +77,8 @@ def test_book_ladder_in_a_terminal() -> None:
     kinds = [k for k, _, _ in sides]
     asks = [p for k, p, _ in sides if k == "ask"]
     bids = [p for k, p, _ in sides if k == "bid"]
-    assert len(asks) == 10 and len(bids) == 10, last
+    assert len(asks) == 10, last
+    assert len(bids) == 10, last
     # Asks on top, then the spread row, then bids: bids are below asks on the screen.
     assert kinds == ["ask"] * 10 + ["spread"] + ["bid"] * 10
     assert asks == sorted(asks, reverse=True)

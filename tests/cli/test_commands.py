@@ -68,7 +68,8 @@ class TestErrors:
         result = invoke(*args, env={"KRAKEN_API_KEY": "", "KRAKEN_API_SECRET": ""})
         assert result.exit_code == 2, result.output
         line = one_line(result.stderr)
-        assert line.startswith("Error: ") and needle in line, line
+        assert line.startswith("Error: "), line
+        assert needle in line, line
         assert result.stdout == ""
 
     def test_unknown_symbol_exits_1(self) -> None:
