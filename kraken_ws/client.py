@@ -1,4 +1,3 @@
-# ruff: noqa: ASYNC109  (``timeout=`` on each request is the public API, as in httpx/openai)
 """``KrakenWSClient``: the asyncio client over the sans-I/O protocol.
 
 One :class:`~kraken_ws.protocol.connection.KrakenProtocol` per endpoint (public, auth, level3)
@@ -406,6 +405,12 @@ class _Connection:
         try:
             while True:
                 text = await transport.recv()
+                if self.client._on_raw_frame is not None:
+                    try:
+                        self.client._on_raw_frame(self.endpoint, text)
+                    except Exception:
+                        # A failing observer must not take the connection down with it.
+                        _log.exception("on_raw_frame callback failed")
                 self.proto.receive_text(text, now=self.client.clock())
                 self.dispatch()
                 await self.flush()
@@ -568,6 +573,9 @@ class KrakenWSClient:
         max_queue: Market-data events a consumer may lag behind before the oldest are dropped.
         on_event: Callback for every event (alternative to iterating). When given, the default
             iteration queue is not fed (so an unread queue cannot grow without bound).
+        on_raw_frame: Called with ``(endpoint, text)`` for every received text frame, before it
+            is decoded (the python-kraken-sdk facade delivers these as plain dicts). It runs in
+            the reader: keep it fast; an exception it raises is logged and ignored.
         connector: Opens transports (default: websockets). Tests pass a memory connector.
         token_provider: Supplies WebSocket tokens (default: REST via ``httpx``).
         rate_limiter: Optional local model of the per-pair trading counter; raises
@@ -597,6 +605,7 @@ class KrakenWSClient:
         strict: bool = False,
         max_queue: int = 10_000,
         on_event: EventCallback | None = None,
+        on_raw_frame: Callable[[Endpoint, str], None] | None = None,
         connector: Connector | None = None,
         token_provider: TokenProvider | None = None,
         rate_limiter: TradingRateLimiter | None = None,
@@ -624,6 +633,7 @@ class KrakenWSClient:
         self._connector: Connector = connector
         self._tokens = token_provider or TokenProvider(key, secret, rest_url=rest_url)
         self._on_event = on_event
+        self._on_raw_frame = on_raw_frame
         self._max_queue = max_queue
         self._queues: list[_EventQueue] = []
         self._main_queue: _EventQueue | None = None if on_event is not None else self._new_queue()

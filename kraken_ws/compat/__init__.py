@@ -1,0 +1,18 @@
+"""python-kraken-sdk compatible facade: ``SpotWSClient`` and ``SpotOrderBookClient``.
+
+Replace ``from kraken.spot import SpotWSClient, SpotOrderBookClient`` with
+``from kraken_ws.compat import SpotWSClient, SpotOrderBookClient`` (or ``kraken_ws.spot``); the
+rest of the code stays as it is. See ``docs/migrating.md`` for what behaves differently.
+"""
+
+from .exceptions import KrakenAuthenticationError, MaxReconnectError
+from .orderbook import SpotOrderBookClient
+from .spot_ws_client import SpotWSClient, WSState
+
+__all__ = [
+    "KrakenAuthenticationError",
+    "MaxReconnectError",
+    "SpotOrderBookClient",
+    "SpotWSClient",
+    "WSState",
+]

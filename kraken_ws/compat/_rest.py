@@ -1,0 +1,156 @@
+"""The REST half of the facade: python-kraken-sdk's ``request()`` over ``httpx``.
+
+python-kraken-sdk's ``SpotWSClient`` inherits a whole REST client (aiohttp) only to fetch the
+WebSocket token, and users reach it through ``request()``. This module keeps that surface with
+``httpx``: the same signature, Kraken's ``API-Sign`` for ``auth=True``, ``result`` unwrapped,
+errors raised as exceptions. The ``httpx.AsyncClient`` opens on the first request (so a client
+that never calls REST leaves nothing to close, unlike pks's eager aiohttp session).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode, urljoin
+
+import httpx
+
+from ..auth import sign
+from ..exceptions import KrakenAPIError, api_error_for
+from .exceptions import KrakenAuthenticationError
+
+__all__ = ["RestSession"]
+
+# Errors that mean "these credentials will not work": raised as KrakenAuthenticationError.
+_AUTH_ERRORS = ("EAPI:Invalid key", "EAPI:Invalid signature", "EAPI:Invalid nonce")
+
+
+class RestSession:
+    """Signed and unsigned Kraken REST calls, shaped like python-kraken-sdk's ``request``.
+
+    Args:
+        key: API key.
+        secret: API secret (base64).
+        url: REST base URL.
+        headers: Headers sent with every request.
+        timeout: Default timeout in seconds (python-kraken-sdk's ``TIMEOUT``).
+    """
+
+    def __init__(
+        self, key: str, secret: str, url: str, headers: dict[str, str], timeout: float
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._key = key
+        self._secret = secret
+        self._headers = dict(headers)
+        self._http: httpx.AsyncClient | None = None
+        self._last_nonce = 0
+
+    def get_nonce(self) -> str:
+        """A new nonce: python-kraken-sdk's scale (10 ns units), strictly increasing.
+
+        Returns:
+            The nonce as a string.
+        """
+        # pks can repeat a nonce when called twice within 10 ns of clock resolution; Kraken
+        # rejects a nonce that is not larger than the last one, so never repeat.
+        self._last_nonce = max(int(time.time() * 100_000_000), self._last_nonce + 1)
+        return str(self._last_nonce)
+
+    @staticmethod
+    def unique_id() -> str:
+        """A uuid1 as 32 hex digits (python-kraken-sdk's ``return_unique_id``)."""
+        return uuid.uuid1().hex
+
+    async def request(
+        self,
+        method: str,
+        uri: str,
+        params: dict[str, Any] | None = None,
+        timeout: float = 10,
+        *,
+        auth: bool = True,
+        do_json: bool = False,
+        return_raw: bool = False,
+        query_str: str | None = None,
+        extra_params: str | dict[str, Any] | None = None,
+    ) -> Any:
+        """Send one REST request (see ``SpotWSClient.request`` for the arguments).
+
+        Returns:
+            ``result`` of Kraken's envelope, the whole JSON body when it has no ``error`` key, or
+            the ``httpx.Response`` itself with ``return_raw``.
+
+        Raises:
+            KrakenAuthenticationError: No credentials for ``auth=True``, or Kraken refused them.
+            KrakenAPIError: Kraken answered with another error, or with a non-200 status.
+            httpx.HTTPError: The request failed in transit.
+        """
+        method = method.upper()
+        url = urljoin(self.url, uri)
+        # A copy: adding the nonce must not change the caller's dict.
+        body: dict[str, Any] = dict(params or {})
+        if extra_params is not None:
+            body |= json.loads(extra_params) if isinstance(extra_params, str) else extra_params
+        query = urlencode(body, doseq=True) if method in {"GET", "DELETE"} and body else ""
+        if query_str:
+            query = f"{query}&{query_str}" if query else query_str
+        headers = dict(self._headers)
+        data = ""
+        if auth:
+            if not self._key or not self._secret:
+                raise KrakenAuthenticationError("Missing credentials.")
+            body["nonce"] = self.get_nonce()
+            if do_json:
+                headers["Content-Type"] = "application/json; charset=utf-8"
+                data = json.dumps(body)
+            else:
+                headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+                data = urlencode(body, doseq=True)
+            path = uri + (f"?{query}" if query else "")
+            headers["API-Key"] = self._key
+            headers["API-Sign"] = sign(path, body["nonce"], data, self._secret)
+        elif method not in {"GET", "DELETE"}:
+            data = json.dumps(body) if do_json else urlencode(body, doseq=True)
+            if do_json:
+                headers["Content-Type"] = "application/json; charset=utf-8"
+            elif data:
+                headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        # pks semantics: the default 10 means "the client's TIMEOUT".
+        seconds = self.timeout if timeout == 10 else timeout
+        if self._http is None:
+            self._http = httpx.AsyncClient()
+        response = await self._http.request(
+            method,
+            f"{url}?{query}" if query else url,
+            content=data.encode() if method not in {"GET", "DELETE"} else None,
+            headers=headers,
+            timeout=seconds,
+        )
+        return self._check(response, uri, return_raw=return_raw)
+
+    @staticmethod
+    def _check(response: httpx.Response, uri: str, *, return_raw: bool) -> Any:
+        if response.status_code != 200:
+            raise KrakenAPIError(f"HTTP {response.status_code}: {response.text[:200]}", method=uri)
+        if return_raw:
+            return response
+        data = response.json()
+        if not isinstance(data, dict) or "error" not in data:
+            return data
+        errors = data["error"]
+        if not errors and "result" in data:
+            return data["result"]
+        error = str(errors[0]) if isinstance(errors, list) and errors else str(errors)
+        if error.startswith(_AUTH_ERRORS):
+            raise KrakenAuthenticationError(f"{uri}: {error}", error=error)
+        raise api_error_for(error, method=uri, response=data)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (idempotent)."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
