@@ -135,7 +135,9 @@ async def test_orderbook_subclass_example(exchange: LocalExchange, recorder: Rec
 
             print("Bid     Volume\t\t Ask     Volume")
             for level in range(self.depth):
-                print(f"{bid[level][0]} ({bid[level][1][0]}) \t {ask[level][0]} ({ask[level][1][0]})")
+                print(
+                    f"{bid[level][0]} ({bid[level][1][0]}) \t {ask[level][0]} ({ask[level][1][0]})"
+                )
 
     async def main() -> None:
         orderbook: OrderBook = OrderBook(depth=10, ws_url=base(exchange.ws_url))
@@ -203,7 +205,10 @@ async def run_send_example(
 ) -> list[dict[str, Any]]:
     recorder = Recorder()
     client_auth = SpotWSClient(
-        key=exchange.api_key, secret=exchange.api_secret, callback=recorder.callback, **urls(exchange)
+        key=exchange.api_key,
+        secret=exchange.api_secret,
+        callback=recorder.callback,
+        **urls(exchange),
     )
     await client_auth.start()
     try:
