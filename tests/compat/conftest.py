@@ -86,7 +86,16 @@ def closed_port() -> int:
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:
-    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+    """Running tasks other than the test's own and the local exchange's (the server side)."""
+
+    def server_side(task: asyncio.Task[Any]) -> bool:
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = code.co_filename if code is not None else ""
+        return "kraken_ws/testing" in filename or "websockets" in filename
+
+    return {
+        t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not server_side(t)
+    }
 
 
 @pytest.fixture
