@@ -25,7 +25,7 @@ import inspect
 import json
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar, Final, TypeAlias
 
 import httpx
@@ -465,11 +465,10 @@ class SpotWSClient:
         if self._watcher is None:
             self._watcher = loop.create_task(self._watch_fatal(), name="kraken-ws-compat-watch")
 
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        async def run() -> Any:
-            return await coro
-
-        task = asyncio.get_running_loop().create_task(run())
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        # The coroutine itself becomes the task: a wrapper cancelled before its first step
+        # would leave the inner coroutine never awaited (a RuntimeWarning).
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
