@@ -24,12 +24,16 @@ from ..models.messages import (
     ServerMessage,
     UnknownMessage,
     message_model_for,
+    method_models,
 )
 from ._json import dumps, loads
 
 __all__ = ["decode", "encode", "request_to_wire", "validate_request"]
 
 _REQUEST_ADAPTER: TypeAdapter[ClientRequest] = TypeAdapter(ClientRequest)
+_REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    method: request for method, (request, _response) in method_models().items()
+}
 _MAX_RAW_IN_ERROR = 200
 
 
@@ -99,9 +103,17 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
     """
     if isinstance(request, BaseModel):
         # Re-validating a model built by the user is cheap and catches models assembled with
-        # model_construct(); the discriminated union picks the request type from ``method``.
-        return _REQUEST_ADAPTER.validate_python(request.model_dump(mode="python"))
-    return _REQUEST_ADAPTER.validate_python(dict(request))
+        # model_construct().
+        data: dict[str, Any] = request.model_dump(mode="python")
+    else:
+        data = dict(request)
+    # Validate with the request model that ``method`` names, so that errors read
+    # "AddOrderRequest / params.limit_price ..."; an unknown method goes through the union,
+    # whose error lists the methods that exist.
+    model = _REQUEST_MODELS.get(data.get("method"))  # type: ignore[arg-type]
+    if model is not None:
+        return cast("ClientRequest", model.model_validate(data))
+    return _REQUEST_ADAPTER.validate_python(data)
 
 
 def request_to_wire(request: BaseModel) -> dict[str, Any]:
