@@ -16,7 +16,6 @@ assert on exactly what the examples' callbacks received.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from kraken_ws.spot import SpotOrderBookClient, SpotWSClient
@@ -34,7 +33,7 @@ def urls(ex: LocalExchange) -> dict[str, str]:
 
 
 async def test_subclass_example(exchange: LocalExchange, recorder: Recorder) -> None:
-    print = recorder.print  # noqa: A001  (the example's print records)
+    print = recorder.print
 
     class Client(SpotWSClient):
         async def on_message(self, message):  # type: ignore[no-untyped-def]
@@ -67,7 +66,8 @@ async def test_subclass_example(exchange: LocalExchange, recorder: Recorder) -> 
     assert len(recorder.matching(is_method("pong"))) >= 3
     (ack,) = recorder.matching(is_method("subscribe"))
     assert ack["success"] is True
-    assert ack["result"]["channel"] == "ticker" and ack["result"]["symbol"] == "BTC/USD"
+    assert ack["result"]["channel"] == "ticker"
+    assert ack["result"]["symbol"] == "BTC/USD"
     (snapshot,) = recorder.matching(is_channel("ticker", "snapshot"))
     assert snapshot["data"][0]["symbol"] == "BTC/USD"
     assert isinstance(snapshot["data"][0]["bid"], float)  # plain json.loads, as in pks
@@ -75,7 +75,7 @@ async def test_subclass_example(exchange: LocalExchange, recorder: Recorder) -> 
 
 
 async def test_callback_example(exchange: LocalExchange, recorder: Recorder) -> None:
-    print = recorder.print  # noqa: A001
+    print = recorder.print
 
     async def on_message(message):  # type: ignore[no-untyped-def]
         print(message)
@@ -97,7 +97,7 @@ async def test_callback_example(exchange: LocalExchange, recorder: Recorder) -> 
 
 
 async def test_context_manager_example(exchange: LocalExchange, recorder: Recorder) -> None:
-    print = recorder.print  # noqa: A001
+    print = recorder.print
 
     async def on_message(message):  # type: ignore[no-untyped-def]
         print(message)
@@ -121,7 +121,7 @@ async def test_context_manager_example(exchange: LocalExchange, recorder: Record
 
 
 async def test_orderbook_subclass_example(exchange: LocalExchange, recorder: Recorder) -> None:
-    print = recorder.print  # noqa: A001
+    print = recorder.print
     updates: list[str] = []
 
     class OrderBook(SpotOrderBookClient):
@@ -147,12 +147,12 @@ async def test_orderbook_subclass_example(exchange: LocalExchange, recorder: Rec
         )
 
         await exchange.step(30, symbol="BTC/USD")
-        async with asyncio.timeout(10):  # was: while not orderbook.exception_occur: ...
-            while len(updates) < 10:
-                await asyncio.sleep(0.01)
+        # was: while not orderbook.exception_occur: ... (ten printed books instead)
+        await recorder.wait_for(lambda m: isinstance(m, str) and m.startswith("Bid"), count=10)
         assert not orderbook.exception_occur
         book = orderbook.get("BTC/USD")
-        assert book is not None and book["valid"] is True
+        assert book is not None
+        assert book["valid"] is True
         await orderbook.close()
 
     await main()
@@ -166,7 +166,7 @@ async def test_orderbook_subclass_example(exchange: LocalExchange, recorder: Rec
 
 
 async def test_orderbook_callback_example(exchange: LocalExchange, recorder: Recorder) -> None:
-    print = recorder.print  # noqa: A001
+    print = recorder.print
 
     async def my_callback(pair: str, message: dict) -> None:  # type: ignore[type-arg]
         """This function do not need to be async."""
@@ -186,12 +186,15 @@ async def test_orderbook_callback_example(exchange: LocalExchange, recorder: Rec
         await recorder.wait_for(is_channel("book", "update"), count=5)
         assert not orderbook.exception_occur
         book = orderbook.get("BTC/USD")
-        assert book is not None and book["valid"] and len(book["bid"]) == 100
+        assert book is not None
+        assert book["valid"]
+        assert len(book["bid"]) == 100
         await orderbook.close()
 
     await main()
     snapshot = recorder.messages[0]
-    assert snapshot["channel"] == "book" and snapshot["type"] == "snapshot"
+    assert snapshot["channel"] == "book"
+    assert snapshot["type"] == "snapshot"
     assert len(snapshot["data"][0]["bids"]) == 100
     assert all(m["channel"] == "book" for m in recorder.messages)  # book frames only
 
@@ -354,5 +357,6 @@ async def test_send_subscribe_example(exchange: LocalExchange, recorder: Recorde
     finally:
         await client.close()
     (ack,) = recorder.matching(is_method("subscribe"))
-    assert ack["success"] is True and ack["result"]["snapshot"] is False
+    assert ack["success"] is True
+    assert ack["result"]["snapshot"] is False
     assert recorder.matching(is_channel("book", "snapshot")) == []  # snapshot: False honoured

@@ -59,12 +59,14 @@ async def test_thousand_updates_exact_on_btc_and_pepe() -> None:
         counts: dict[str, int] = defaultdict(int)
         errors: list[tuple[str, dict[str, Any]]] = []
         invalid: list[str] = []
+        progressed = asyncio.Event()
 
         def on_book(pair: str, message: dict[str, Any]) -> None:  # a sync callback
             if "error" in message:
                 errors.append((pair, message))
                 return
             counts[pair] += 1
+            progressed.set()
             book = client.get(pair)
             if book is None or not book["valid"]:
                 invalid.append(pair)
@@ -91,11 +93,13 @@ async def test_thousand_updates_exact_on_btc_and_pepe() -> None:
                         references[data["symbol"]].apply(data, frame["type"] == "snapshot")
                         wire_updates[data["symbol"]] += 1
                 while any(counts[p] < wire_updates[p] for p in PAIRS):
-                    await asyncio.sleep(0.01)
+                    progressed.clear()
+                    await progressed.wait()
             assert dict(counts) == dict(wire_updates)
             for pair in PAIRS:
                 book = client.get(pair)
-                assert book is not None and book["valid"] is True
+                assert book is not None
+                assert book["valid"] is True
                 pd, qd = book["price_decimals"], book["qty_decimals"]
                 assert list(book["bid"]) == [p for p, _ in references[pair].view("bids", pd, qd)]
                 assert [(p, q) for p, (q, _ts) in book["ask"].items()] == references[pair].view(
@@ -107,11 +111,13 @@ async def test_thousand_updates_exact_on_btc_and_pepe() -> None:
                 assert all(isinstance(ts, str) for _q, ts in book["bid"].values())
             assert (client.get("BTC/USD") or {})["price_decimals"] == 1
             pepe = client.get("PEPE/USD")
-            assert pepe is not None and (pepe["price_decimals"], pepe["qty_decimals"]) == (9, 2)
+            assert pepe is not None
+            assert (pepe["price_decimals"], pepe["qty_decimals"]) == (9, 2)
             # High-quantity token: qty strings beyond float's exact range survive.
             assert max(Decimal(q) for q, _ in pepe["ask"].values()) > 10**8
             await client.close()
-        assert errors == [] and invalid == []
+        assert errors == []
+        assert invalid == []
 
 
 async def test_checksum_mismatch_resyncs_one_pair_without_stall() -> None:
@@ -159,7 +165,8 @@ async def test_checksum_mismatch_resyncs_one_pair_without_stall() -> None:
     ]
     # The bad update itself reached the callback first (as in pks), with valid False.
     bad = next(i for i, (_, _, m) in enumerate(events) if "error" in m)
-    assert events[bad - 1][1] == "BTC/USD" and events[bad - 1][2]["type"] == "update"
+    assert events[bad - 1][1] == "BTC/USD"
+    assert events[bad - 1][2]["type"] == "update"
     eth_times = [t for t, pair, _ in events if pair == "ETH/USD" and t >= corrupted_at]
     gaps = [b - a for a, b in zip([corrupted_at, *eth_times], eth_times, strict=False)]
     assert len(eth_times) >= 20
@@ -180,17 +187,23 @@ async def test_checksum_zero_and_snapshot_checksum_are_processed(exchange: Local
     snapshot["data"][0]["checksum"] = good  # pks never verifies snapshots
     await client.on_message(snapshot)
     book = client.get("X/Y")
-    assert book is not None and book["valid"] is True
-    assert book["bid"] == {"100.0": ("1.5", None)} and book["ask"] == {"101.0": ("2.0", None)}
+    assert book is not None
+    assert book["valid"] is True
+    assert book["bid"] == {"100.0": ("1.5", None)}
+    assert book["ask"] == {"101.0": ("2.0", None)}
     await client.close()
 
 
 async def test_remove_book_and_helpers(exchange: LocalExchange) -> None:
-    got: list[str] = []
-    client = SpotOrderBookClient(depth=25, callback=lambda pair, message: got.append(pair))
-    client = SpotOrderBookClient(
-        depth=25, callback=lambda pair, message: got.append(pair), ws_url=base(exchange.ws_url)
-    )
+    unsubscribed = asyncio.Event()
+
+    class Book(SpotOrderBookClient):
+        async def on_message(self, message: dict[str, Any] | list[Any]) -> None:
+            await super().on_message(message)
+            if isinstance(message, dict) and message.get("method") == "unsubscribe":
+                unsubscribed.set()
+
+    client = Book(depth=25, callback=lambda pair, message: None, ws_url=base(exchange.ws_url))
     assert client.depth == 25
     assert SpotOrderBookClient.get_first(("1.5", "x")) == 1.5
     await client.start()
@@ -199,12 +212,13 @@ async def test_remove_book_and_helpers(exchange: LocalExchange) -> None:
         while client.get("ETH/USD") is None:
             await exchange.step()
     book = client.get("ETH/USD")
-    assert book is not None and len(book["bid"]) == 25
+    assert book is not None
+    assert len(book["bid"]) == 25
     assert list(book["ask"]) == sorted(book["ask"], key=Decimal)
     assert list(book["bid"]) == sorted(book["bid"], key=Decimal, reverse=True)
     assert all(len(p.split(".")[1]) == 2 for p in book["bid"])  # ETH/USD: 2 price decimals
     await client.remove_book(["ETH/USD"])
     async with asyncio.timeout(5):
-        while client.get("ETH/USD") is not None:
-            await asyncio.sleep(0.01)
+        await unsubscribed.wait()
+    assert client.get("ETH/USD") is None
     await client.close()

@@ -105,7 +105,9 @@ class TestSurface:
         assert nonces == sorted(set(nonces))
         assert abs(nonces[0] / 1e8 - time.time()) < 60
         uid = client.return_unique_id
-        assert len(uid) == 32 and int(uid, 16) >= 0 and uid != client.return_unique_id
+        assert len(uid) == 32
+        assert int(uid, 16) >= 0
+        assert uid != client.return_unique_id
 
     async def test_send_message_type_errors(self) -> None:
         client = SpotWSClient()
