@@ -311,7 +311,7 @@ class TestFailures:
         await client.start()  # connecting needs no token
         with pytest.raises(KrakenAuthenticationError):
             await client.get_ws_token()
-        with pytest.raises(AuthenticationError):
+        with pytest.raises(KrakenAuthenticationError):
             await client.send_message({"method": "cancel_all"})
         await client.close()
 
