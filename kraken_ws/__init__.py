@@ -8,6 +8,13 @@ exchange.
 from ._version import __version__
 from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
 from .client import KrakenWSClient
+from .compat import (
+    KrakenAuthenticationError,
+    MaxReconnectError,
+    SpotOrderBookClient,
+    SpotWSClient,
+    WSState,
+)
 from .exceptions import (
     AuthenticationError,
     BookError,
@@ -42,15 +49,20 @@ __all__ = [
     "Disconnected",
     "EventsDropped",
     "KrakenAPIError",
+    "KrakenAuthenticationError",
     "KrakenWSClient",
     "KrakenWSError",
     "L3Book",
+    "MaxReconnectError",
     "OrderBook",
     "Reconnecting",
     "RequestTimeout",
     "Resubscribed",
     "ServerMessage",
+    "SpotOrderBookClient",
+    "SpotWSClient",
     "UnknownMessage",
+    "WSState",
     "__version__",
     "decode",
     "encode",

@@ -744,14 +744,13 @@ class KrakenWSClient:
     def _backoff(self) -> Iterator[float]:
         return backoff(self._reconnect_initial, 2.0, self._reconnect_max)
 
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        async def run() -> Any:
-            return await coro
-
-        task = asyncio.get_running_loop().create_task(run())
+    def _spawn(self, awaitable: Awaitable[Any]) -> asyncio.Future[Any]:
+        # The coroutine itself becomes the task: a wrapper cancelled before its first step would
+        # leave it never awaited (a RuntimeWarning, an error under our test settings).
+        task = asyncio.ensure_future(awaitable)
         self._tasks.add(task)
 
-        def done(t: asyncio.Task[Any]) -> None:
+        def done(t: asyncio.Future[Any]) -> None:
             self._tasks.discard(t)
             if not t.cancelled() and t.exception() is not None:
                 _log.warning("background task failed: %s", t.exception())
