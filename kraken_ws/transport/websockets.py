@@ -135,6 +135,10 @@ async def connect(
     # Never route the local exchange through an environment proxy.
     options.setdefault("proxy", None if host in _LOCAL_HOSTS else True)
     options.setdefault("ping_interval", None)
+    # websockets pauses reading the socket when 16 frames wait (its default), which throttles a
+    # busy book feed in bursts; the client's own bounded queues are where the memory policy lives,
+    # so the transport buffer only needs to absorb bursts. Still bounded (unlike pks' None).
+    options.setdefault("max_queue", 1024)
     try:
         connection = await websockets.asyncio.client.connect(
             url,
