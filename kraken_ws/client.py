@@ -294,6 +294,8 @@ class _Connection:
         self.send_lock = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
         self.fatal: BaseException | None = None
+        # Why the last attempt failed, for "not connected within ..." errors.
+        self.last_error: str | None = None
         self.connected_once = False
         self._closing = False
         self.pacer = MessagePacer(
@@ -372,6 +374,7 @@ class _Connection:
                     client._emit(Disconnected(self.endpoint, code, reason))
             if self.is_closing():
                 break
+            self.last_error = reason or None
             fatal = classify_error(error) if error is not None else None
             if fatal is not None:
                 self.fail(fatal)
@@ -787,7 +790,8 @@ class KrakenWSClient:
                 await waiter
             if conn.fatal is not None:
                 raise conn.fatal
-            raise ConnectError(f"{endpoint}: not connected within {timeout:.3f}s")
+            last = f" (last error: {conn.last_error})" if conn.last_error else ""
+            raise ConnectError(f"{endpoint}: not connected within {timeout:.3f}s{last}")
         return conn
 
     # --- event fan-out ----------------------------------------------------------------------
