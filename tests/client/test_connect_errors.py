@@ -22,5 +22,5 @@ async def test_not_connected_error_names_the_last_failure() -> None:
     async with KrakenWSClient(
         ws_url=url, request_timeout=0.5, reconnect_initial_delay=0.01, reconnect_max_delay=0.05
     ) as client:
-        with pytest.raises(ConnectError, match=r"not connected within .*last error: .*refused"):
+        with pytest.raises(ConnectError, match=r"not connected within .*last error: .*ConnectionRefusedError"):
             await client.subscribe_ticker(["BTC/USD"])
