@@ -29,6 +29,7 @@ from .protocol.codec import decode, encode
 from .protocol.events import (
     BookResync,
     Connected,
+    ConnectionFailed,
     Disconnected,
     EventsDropped,
     Reconnecting,
@@ -44,6 +45,7 @@ __all__ = [
     "BookView",
     "ClientRequest",
     "Connected",
+    "ConnectionFailed",
     "ConnectionLost",
     "DecodeError",
     "Disconnected",

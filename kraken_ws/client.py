@@ -102,6 +102,7 @@ from .protocol.events import (
     ChannelData,
     Connected,
     ConnectionDead,
+    ConnectionFailed,
     Disconnected,
     Endpoint,
     EventsDropped,
@@ -897,6 +898,7 @@ class KrakenWSClient:
 
     def _on_fatal(self, conn: _Connection, error: BaseException) -> None:
         self._fatal = error
+        self._emit(ConnectionFailed(conn.endpoint, error))
         for future in conn.waiters.values():
             if not future.done():
                 future.set_exception(error)

@@ -24,6 +24,7 @@ __all__ = [
     "ChannelData",
     "Connected",
     "ConnectionDead",
+    "ConnectionFailed",
     "Disconnected",
     "Endpoint",
     "EventsDropped",
@@ -171,6 +172,23 @@ class Disconnected:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    """The client gave up on an endpoint for good.
+
+    Reasons: reconnect attempts exhausted, credentials refused, close code 1008. Iterators raise
+    ``error`` right after yielding this event.
+
+    Attributes:
+        endpoint: Which endpoint.
+        error: The exception that ended it (never contains credentials or tokens).
+    """
+
+    endpoint: Endpoint
+    error: BaseException
+    channel: None = field(default=None, init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Reconnecting:
     """The client will try to reconnect after ``delay`` seconds.
 
@@ -237,6 +255,12 @@ class BookResync:
 
 
 LifecycleEvent: TypeAlias = (
-    Connected | Disconnected | Reconnecting | Resubscribed | EventsDropped | BookResync
+    Connected
+    | Disconnected
+    | Reconnecting
+    | Resubscribed
+    | ConnectionFailed
+    | EventsDropped
+    | BookResync
 )
 """Every user-facing lifecycle event."""
