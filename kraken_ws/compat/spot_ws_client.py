@@ -37,9 +37,8 @@ from ..exceptions import (
     ConnectError,
     InvalidState,
     KrakenAPIError,
-    KrakenWSError,
 )
-from ..protocol.events import Connected, Endpoint, Reconnecting
+from ..protocol.events import Connected, ConnectionFailed, Endpoint, Reconnecting
 from ._rest import RestSession
 from .exceptions import KrakenAuthenticationError, MaxReconnectError
 
@@ -52,10 +51,6 @@ MAX_RECONNECT_MESSAGE: Final[dict[str, dict[str, str]]] = {
     "python-kraken-sdk": {"error": "kraken.exceptions.MaxReconnectError"}
 }
 """What ``on_message`` receives when the client gives up reconnecting (python-kraken-sdk's)."""
-
-# An events() filter no frame can match: the stream stays empty but still ends with the client's
-# fatal error, which is how the facade learns that a connection failed for good.
-_NO_CHANNEL = "\x00kraken-ws-compat"
 
 
 class WSState(enum.Enum):
@@ -203,7 +198,6 @@ class SpotWSClient:
         self._inbox: asyncio.Queue[tuple[str, str] | _GiveUp] = asyncio.Queue()
         self._frame: tuple[object, str] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
-        self._watcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ever_connected: set[Endpoint] = set()
         self._exception_occur = False
@@ -325,7 +319,7 @@ class SpotWSClient:
         self._closing = True
         await self.client.close()
         current = asyncio.current_task()
-        tasks = [t for t in (*self._tasks, self._watcher, self._dispatcher) if t is not None]
+        tasks = [t for t in (*self._tasks, self._dispatcher) if t is not None]
         for task in tasks:
             # close() may be called from on_message: the dispatcher then ends after it returns.
             if task is not current:
@@ -423,7 +417,11 @@ class SpotWSClient:
     # --- connection lifecycle from the typed client ------------------------------------------
 
     def _on_client_event(self, event: ClientEvent) -> None:
-        if isinstance(event, Connected):
+        if isinstance(event, ConnectionFailed):
+            # Terminal for the client (credentials refused, close code 1008): python-kraken-sdk
+            # would retry until its limit, so its users get the same message.
+            self._give_up(f"connection failed for good: {event.error}", stop_client=False)
+        elif isinstance(event, Connected):
             self._ever_connected.add(event.endpoint)
             if self.state is WSState.RECONNECTING:
                 self.state = WSState.CONNECTED
@@ -449,21 +447,10 @@ class SpotWSClient:
         if stop_client:
             self._spawn(self.client.close())
 
-    async def _watch_fatal(self) -> None:
-        try:
-            async for _ in self.client.events(channel=_NO_CHANNEL):
-                pass  # never yields: the filter matches nothing
-        except KrakenWSError as exc:
-            # Terminal for the client (credentials refused, close code 1008): python-kraken-sdk
-            # would retry until its limit, so its users get the same message.
-            self._give_up(f"connection failed for good: {exc}", stop_client=False)
-
     def _ensure_tasks(self) -> None:
         loop = asyncio.get_running_loop()
         if self._dispatcher is None:
             self._dispatcher = loop.create_task(self._dispatch(), name="kraken-ws-compat-dispatch")
-        if self._watcher is None:
-            self._watcher = loop.create_task(self._watch_fatal(), name="kraken-ws-compat-watch")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         # The coroutine itself becomes the task: a wrapper cancelled before its first step
