@@ -42,7 +42,7 @@ demo: $(STAMP) ## live checksum-verified BTC/USD book from the embedded local ex
 	PYTHONASYNCIODEBUG= $(BIN)/kraken-ws book BTC/USD $(if $(DEMO_SECONDS),--duration $(DEMO_SECONDS))
 
 docs: $(STAMP) ## build the documentation site into site/ (mkdocs build --strict, offline)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
