@@ -12,6 +12,7 @@ from typing import Literal, TypeAlias
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookLevel, BookSnapshot, BookUpdate
 
+from ._state import BookState
 from .checksum import CHECKSUM_LEVELS, checksum_token
 
 __all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
@@ -271,7 +272,7 @@ class _Ladder:
             yield price, qty_map[price]
 
 
-class OrderBook:
+class OrderBook(BookState):
     """An L2 order book of one symbol, kept from ``book`` channel messages.
 
     A pure engine: it applies decoded messages, truncates to the subscribed depth and verifies
@@ -290,21 +291,7 @@ class OrderBook:
         ValueError: ``depth`` is not positive.
     """
 
-    __slots__ = (
-        "_asks",
-        "_asks_crc",
-        "_bids",
-        "_crc",
-        "_depth",
-        "_has_snapshot",
-        "_last_checksum",
-        "_last_update",
-        "_messages",
-        "_price_precision",
-        "_qty_precision",
-        "_symbol",
-        "_valid",
-    )
+    __slots__ = ("_asks", "_asks_crc", "_bids", "_crc")
 
     def __init__(
         self,
@@ -314,68 +301,13 @@ class OrderBook:
         price_precision: int | None = None,
         qty_precision: int | None = None,
     ) -> None:
-        if depth <= 0:
-            raise ValueError(f"depth must be positive, got {depth}")
-        self._symbol = symbol
-        self._depth = depth
-        self._price_precision = price_precision
-        self._qty_precision = qty_precision
+        super().__init__(symbol, depth, price_precision, qty_precision)
         self._bids = _Ladder(descending=True)
         self._asks = _Ladder(descending=False)
-        self._has_snapshot = False
-        self._valid = False
-        self._last_checksum: int | None = None
-        self._last_update: str | None = None
-        self._messages = 0
         self._asks_crc = 0
         self._crc = 0
 
     # --- state ---------------------------------------------------------------------------------
-
-    @property
-    def symbol(self) -> str:
-        """The pair this book tracks."""
-        return self._symbol
-
-    @property
-    def depth(self) -> int:
-        """Levels kept per side."""
-        return self._depth
-
-    @property
-    def price_precision(self) -> int | None:
-        """Decimals prices are padded to for the checksum, or ``None``."""
-        return self._price_precision
-
-    @property
-    def qty_precision(self) -> int | None:
-        """Decimals quantities are padded to for the checksum, or ``None``."""
-        return self._qty_precision
-
-    @property
-    def is_valid(self) -> bool:
-        """``True`` after a verified snapshot until the first checksum mismatch."""
-        return self._valid
-
-    @property
-    def has_snapshot(self) -> bool:
-        """``True`` once a snapshot was applied (updates are accepted from then on)."""
-        return self._has_snapshot
-
-    @property
-    def last_update(self) -> str | None:
-        """Wire timestamp text of the last applied message (``None`` if it had none)."""
-        return self._last_update
-
-    @property
-    def last_checksum(self) -> int | None:
-        """The checksum we computed after the last message, or ``None`` before any."""
-        return self._last_checksum
-
-    @property
-    def messages_applied(self) -> int:
-        """Number of snapshot and update messages applied (one per data item)."""
-        return self._messages
 
     def set_precision(self, price_precision: int | None, qty_precision: int | None) -> None:
         """Set the decimals used to render prices and quantities for the checksum.

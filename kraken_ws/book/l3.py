@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sortedcontainers import SortedList
 
+from kraken_ws.book._state import BookState
 from kraken_ws.book.checksum import CHECKSUM_LEVELS, level_token
 from kraken_ws.book.l2 import ApplyResult, BookSide, PriceLevel
 from kraken_ws.exceptions import BookIntegrityError
@@ -115,7 +116,7 @@ class _Queue:
         return len(self._levels)
 
 
-class L3Book:
+class L3Book(BookState):
     """An order-by-order book of one symbol, kept from ``level3`` channel messages.
 
     Orders keep their queue priority: an ``add`` goes to the tail of its price level, a
@@ -133,21 +134,7 @@ class L3Book:
         ValueError: ``depth`` is not positive.
     """
 
-    __slots__ = (
-        "_asks",
-        "_bids",
-        "_depth",
-        "_has_snapshot",
-        "_index",
-        "_last_checksum",
-        "_last_update",
-        "_messages",
-        "_price_precision",
-        "_qty_precision",
-        "_symbol",
-        "_tokens",
-        "_valid",
-    )
+    __slots__ = ("_asks", "_bids", "_index", "_tokens")
 
     def __init__(
         self,
@@ -157,59 +144,14 @@ class L3Book:
         price_precision: int | None = None,
         qty_precision: int | None = None,
     ) -> None:
-        if depth <= 0:
-            raise ValueError(f"depth must be positive, got {depth}")
-        self._symbol = symbol
-        self._depth = depth
-        self._price_precision = price_precision
-        self._qty_precision = qty_precision
+        super().__init__(symbol, depth, price_precision, qty_precision)
         self._bids = _Queue(descending=True)
         self._asks = _Queue(descending=False)
         self._index: dict[str, L3Order] = {}
         # Checksum token per order id, dropped whenever that order changes.
         self._tokens: dict[str, str] = {}
-        self._has_snapshot = False
-        self._valid = False
-        self._last_checksum: int | None = None
-        self._last_update: str | None = None
-        self._messages = 0
 
     # --- state ---------------------------------------------------------------------------------
-
-    @property
-    def symbol(self) -> str:
-        """The pair this book tracks."""
-        return self._symbol
-
-    @property
-    def depth(self) -> int:
-        """Price levels kept per side."""
-        return self._depth
-
-    @property
-    def is_valid(self) -> bool:
-        """``True`` after a verified snapshot until the first checksum mismatch."""
-        return self._valid
-
-    @property
-    def has_snapshot(self) -> bool:
-        """``True`` once a snapshot was applied."""
-        return self._has_snapshot
-
-    @property
-    def last_update(self) -> str | None:
-        """Wire timestamp text of the last applied message (``None`` if it had none)."""
-        return self._last_update
-
-    @property
-    def last_checksum(self) -> int | None:
-        """The checksum we computed after the last message, or ``None`` before any."""
-        return self._last_checksum
-
-    @property
-    def messages_applied(self) -> int:
-        """Number of snapshot and update messages applied (one per data item)."""
-        return self._messages
 
     def set_precision(self, price_precision: int | None, qty_precision: int | None) -> None:
         """Set the decimals used to render prices and quantities for the checksum.
