@@ -46,6 +46,7 @@ Kraken's worked example (book checksum guide, BTC/USD; reference §8.2)::
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -133,15 +134,9 @@ def checksum_string(
         ``fmt(price) + fmt(qty)`` of the 10 best asks (ascending) then the 10 best bids
         (descending).
     """
-    parts = [
-        level_token(price, qty, price_precision, qty_precision)
-        for price, qty in _best(asks, descending=False)
-    ]
-    parts.extend(
-        level_token(price, qty, price_precision, qty_precision)
-        for price, qty in _best(bids, descending=True)
+    return _join(
+        _best(asks, descending=False), _best(bids, descending=True), price_precision, qty_precision
     )
-    return "".join(parts)
 
 
 def book_checksum(
@@ -162,6 +157,19 @@ def book_checksum(
         The unsigned CRC32 of :func:`checksum_string`.
     """
     return crc32_unsigned(checksum_string(asks, bids, price_precision, qty_precision))
+
+
+def _join(
+    asks: Iterable[PriceQty],
+    bids: Iterable[PriceQty],
+    price_precision: int | None,
+    qty_precision: int | None,
+) -> str:
+    # Asks first, then bids: the order Kraken concatenates them in, for L2 and L3 alike.
+    return "".join(
+        level_token(price, qty, price_precision, qty_precision)
+        for price, qty in itertools.chain(asks, bids)
+    )
 
 
 def _top_orders(orders: Iterable[PriceQty], *, descending: bool) -> list[PriceQty]:
@@ -199,15 +207,12 @@ def level3_checksum_string(
         ``fmt(limit_price) + fmt(order_qty)`` of every order in the 10 best ask price levels
         (ascending), then the 10 best bid levels (descending).
     """
-    parts = [
-        level_token(price, qty, price_precision, qty_precision)
-        for price, qty in _top_orders(asks, descending=False)
-    ]
-    parts.extend(
-        level_token(price, qty, price_precision, qty_precision)
-        for price, qty in _top_orders(bids, descending=True)
+    return _join(
+        _top_orders(asks, descending=False),
+        _top_orders(bids, descending=True),
+        price_precision,
+        qty_precision,
     )
-    return "".join(parts)
 
 
 def level3_checksum(
