@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console, RenderableType
@@ -31,6 +31,9 @@ from rich.text import Text
 from ._version import __version__
 from .testing.market import DEFAULT_INSTRUMENTS
 from .testing.server import LocalExchange
+
+if TYPE_CHECKING:
+    from .client import KrakenWSClient
 
 __all__ = ["main"]
 
@@ -412,6 +415,43 @@ async def _book(
 # --- ticker / trades / ohlc ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _SourceOptions:
+    """The options every streaming command shares (see ``_source_options``)."""
+
+    live: bool
+    ws_url: str | None
+    duration: float | None
+    rate: float
+    seed: int
+
+
+async def _stream_table(
+    options: _SourceOptions,
+    channel: str,
+    subscribe: Callable[[KrakenWSClient], Awaitable[object]],
+    on_event: Callable[[object], None],
+    render: Callable[[str], RenderableType],
+) -> None:
+    """Subscribe, fold each event of ``channel`` with ``on_event``, redraw ``render(label)``."""
+    from .client import KrakenWSClient
+
+    async with (
+        _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
+        KrakenWSClient(ws_url=source.ws_url) as client,
+    ):
+        stream = client.events(channel=channel)
+        await subscribe(client)
+        stop = _stop_event(options.duration)
+
+        async def consume() -> None:
+            async for event in stream:
+                on_event(event)
+
+        worker = asyncio.create_task(consume())
+        await _display(Console(), lambda: render(source.label), stop, worker)
+
+
 @main.command()
 @click.argument("symbols", nargs=-1, required=True)
 @_source_options
@@ -444,26 +484,22 @@ async def _ticker(
     seed: int,
 ) -> None:
     from ._render import ticker_table
-    from .client import KrakenWSClient
     from .models.channels.ticker import TickerData, TickerSnapshot, TickerUpdate
 
     latest: dict[str, TickerData] = {}
-    async with (
-        _open_source(live, ws_url, rate, seed) as source,
-        KrakenWSClient(ws_url=source.ws_url) as client,
-    ):
-        stream = client.events(channel="ticker")
-        await client.subscribe_ticker(symbols)
-        stop = _stop_event(duration)
 
-        async def consume() -> None:
-            async for event in stream:
-                if isinstance(event, TickerSnapshot | TickerUpdate):
-                    for data in event.data:
-                        latest[data.symbol] = data
+    def on_event(event: object) -> None:
+        if isinstance(event, TickerSnapshot | TickerUpdate):
+            for data in event.data:
+                latest[data.symbol] = data
 
-        worker = asyncio.create_task(consume())
-        await _display(Console(), lambda: ticker_table(latest, source.label), stop, worker)
+    await _stream_table(
+        _SourceOptions(live, ws_url, duration, rate, seed),
+        "ticker",
+        lambda client: client.subscribe_ticker(symbols),
+        on_event,
+        lambda label: ticker_table(latest, label),
+    )
 
 
 @main.command()
@@ -503,25 +539,21 @@ async def _trades(
     seed: int,
 ) -> None:
     from ._render import trades_table
-    from .client import KrakenWSClient
     from .models.channels.trade import TradeData, TradeSnapshot, TradeUpdate
 
     recent: deque[TradeData] = deque(maxlen=rows)
-    async with (
-        _open_source(live, ws_url, rate, seed) as source,
-        KrakenWSClient(ws_url=source.ws_url) as client,
-    ):
-        stream = client.events(channel="trade")
-        await client.subscribe_trade(symbols)
-        stop = _stop_event(duration)
 
-        async def consume() -> None:
-            async for event in stream:
-                if isinstance(event, TradeSnapshot | TradeUpdate):
-                    recent.extendleft(event.data)
+    def on_event(event: object) -> None:
+        if isinstance(event, TradeSnapshot | TradeUpdate):
+            recent.extendleft(event.data)
 
-        worker = asyncio.create_task(consume())
-        await _display(Console(), lambda: trades_table(recent, source.label), stop, worker)
+    await _stream_table(
+        _SourceOptions(live, ws_url, duration, rate, seed),
+        "trade",
+        lambda client: client.subscribe_trade(symbols),
+        on_event,
+        lambda label: trades_table(recent, label),
+    )
 
 
 @main.command()
@@ -571,30 +603,26 @@ async def _ohlc(
     seed: int,
 ) -> None:
     from ._render import ohlc_table
-    from .client import KrakenWSClient
     from .models.channels.ohlc import OhlcData, OhlcSnapshot, OhlcUpdate
 
     candles: dict[tuple[str, str], OhlcData] = {}
-    async with (
-        _open_source(live, ws_url, rate, seed) as source,
-        KrakenWSClient(ws_url=source.ws_url) as client,
-    ):
-        stream = client.events(channel="ohlc")
-        await client.subscribe_ohlc(symbols, interval=interval)  # type: ignore[arg-type]
-        stop = _stop_event(duration)
 
-        async def consume() -> None:
-            async for event in stream:
-                if isinstance(event, OhlcSnapshot | OhlcUpdate):
-                    for data in event.data:
-                        candles[(data.symbol, data.interval_begin)] = data
+    def on_event(event: object) -> None:
+        if isinstance(event, OhlcSnapshot | OhlcUpdate):
+            for data in event.data:
+                candles[(data.symbol, data.interval_begin)] = data
 
-        def render() -> RenderableType:
-            newest = sorted(candles.values(), key=lambda c: c.interval_begin, reverse=True)
-            return ohlc_table(newest[:rows], source.label)
+    def render(label: str) -> RenderableType:
+        newest = sorted(candles.values(), key=lambda c: c.interval_begin, reverse=True)
+        return ohlc_table(newest[:rows], label)
 
-        worker = asyncio.create_task(consume())
-        await _display(Console(), render, stop, worker)
+    await _stream_table(
+        _SourceOptions(live, ws_url, duration, rate, seed),
+        "ohlc",
+        lambda client: client.subscribe_ohlc(symbols, interval=interval),  # type: ignore[arg-type]
+        on_event,
+        render,
+    )
 
 
 # --- record / replay ----------------------------------------------------------------------------
