@@ -7,7 +7,7 @@ exchange.
 
 from ._version import __version__
 from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
-from .client import KrakenWSClient
+from .client import ClientEvent, KrakenWSClient
 from .compat import (
     KrakenAuthenticationError,
     MaxReconnectError,
@@ -24,7 +24,7 @@ from .exceptions import (
     KrakenWSError,
     RequestTimeout,
 )
-from .models.messages import ClientRequest, ServerMessage, UnknownMessage
+from .models.messages import ChannelFrame, ClientRequest, ServerMessage, UnknownMessage
 from .protocol.codec import decode, encode
 from .protocol.events import (
     BookResync,
@@ -43,6 +43,8 @@ __all__ = [
     "BookManager",
     "BookResync",
     "BookView",
+    "ChannelFrame",
+    "ClientEvent",
     "ClientRequest",
     "Connected",
     "ConnectionFailed",

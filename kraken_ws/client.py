@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -64,6 +64,7 @@ from .models.common import (
     TimeInForce,
     TriggerReference,
 )
+from .models.messages import ChannelFrame, ServerMessage
 from .models.methods.add_order import (
     AddOrderConditional,
     AddOrderParams,
@@ -124,7 +125,7 @@ __all__ = ["ClientEvent", "KrakenWSClient"]
 
 _log = logging.getLogger(__name__)
 
-ClientEvent: TypeAlias = BaseModel | LifecycleEvent
+ClientEvent: TypeAlias = ChannelFrame | LifecycleEvent
 """What the client yields: a typed channel frame (``BookUpdate``, ``ExecutionsUpdate``,
 ``Heartbeat``, ...) or a lifecycle event (``Connected``, ``Disconnected``, ...)."""
 
@@ -857,7 +858,8 @@ class KrakenWSClient:
             self._feed_books(self._l3books, message)
         if self.strict and channel is None:
             return
-        self._emit(message)
+        # The protocol classifies only channel frames (and unknown frames) as ChannelData.
+        self._emit(cast("ChannelFrame", message))
 
     def _feed_books(self, manager: BookManager, message: BaseModel) -> None:
         for event in manager.feed(message):
@@ -1036,7 +1038,7 @@ class KrakenWSClient:
 
     async def send(
         self, request: BaseModel | Mapping[str, object], *, timeout: float | None = None
-    ) -> tuple[BaseModel, ...]:
+    ) -> tuple[ServerMessage, ...]:
         """Send any request (model or dict), validated, and return every response.
 
         The endpoint and the token are chosen from the method and channel. Errors are not
@@ -1067,7 +1069,8 @@ class KrakenWSClient:
             endpoint = "public"
         token = method in TRADING_METHODS or channel in TOKEN_CHANNELS
         completed = await self._request(endpoint, validated, token=token, timeout=timeout)
-        return completed.responses
+        # Responses are decoded frames, so members of ServerMessage.
+        return cast("tuple[ServerMessage, ...]", completed.responses)
 
     # --- subscriptions ----------------------------------------------------------------------
 

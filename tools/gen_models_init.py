@@ -69,6 +69,7 @@ def public_names(module_name: str) -> list[str]:
         ):
             continue
         if module_name == "messages" and name not in {
+            "ChannelFrame",
             "ChannelMessage",
             "ClientRequest",
             "GenericErrorResponse",

@@ -132,6 +132,7 @@ from .common import (
     TriggerReference,
 )
 from .messages import (
+    ChannelFrame,
     ChannelMessage,
     ClientRequest,
     GenericErrorResponse,
@@ -304,6 +305,7 @@ __all__ = [
     "CancelOrderResult",
     "CancelOrderSuccess",
     "Channel",
+    "ChannelFrame",
     "ChannelMessage",
     "ClientRequest",
     "ConditionalOrderType",

@@ -71,6 +71,7 @@ from .methods.unsubscribe import (
 )
 
 __all__ = [
+    "ChannelFrame",
     "ChannelMessage",
     "ClientRequest",
     "GenericErrorResponse",
@@ -270,6 +271,29 @@ MethodResponse = Annotated[
     Discriminator(message_tag),
 ]
 """Every method response (success and error variants)."""
+
+ChannelFrame = (
+    StatusUpdate
+    | Heartbeat
+    | TickerSnapshot
+    | TickerUpdate
+    | BookSnapshot
+    | BookUpdate
+    | Level3Snapshot
+    | Level3Update
+    | OhlcSnapshot
+    | OhlcUpdate
+    | TradeSnapshot
+    | TradeUpdate
+    | InstrumentSnapshot
+    | InstrumentUpdate
+    | ExecutionsSnapshot
+    | ExecutionsUpdate
+    | BalancesSnapshot
+    | BalancesUpdate
+    | UnknownMessage
+)
+"""Every channel frame the client yields (``UnknownMessage`` for frames no model describes)."""
 
 ServerMessage = (
     StatusUpdate

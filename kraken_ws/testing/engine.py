@@ -12,8 +12,32 @@ Errors are raised as :class:`EngineError` carrying Kraken's exact error string.
 Simplifications (documented, not Kraken facts): a single account per exchange, so any
 order that would match another of the user's orders meets self-trade prevention (default
 ``cancel_newest``); fees are flat (taker 0.40 %, maker 0.25 %) in the quote currency; IOC
-remainders and market orders without liquidity are reported as ``canceled``; conditional (OTO)
-close orders are accepted but not created.
+remainders and market orders without liquidity are reported as ``canceled``.
+
+Limits and rules modelled after reference §7 and §10.1 (see :mod:`.limits`):
+
+* Per-pair trading rate counter by tier (default Intermediate): add +1, amend +1 plus the age
+  penalty, edit +1 plus the age penalty, cancel by age, batch add +n/2, batch cancel by age per
+  order. A transaction that would take the counter over the threshold is refused with
+  ``EOrder:Rate limit exceeded`` (not charged); the fixed part is charged even when the request
+  then fails validation (reference §10.1). Judgement calls: ``validate: true`` requests are not
+  charged (they do not reach the matching engine); a request whose pair cannot be known (amend
+  or cancel of an unknown id, an unknown symbol) charges nothing; ``cancel_all`` and
+  ``cancel_all_orders_after`` cost nothing (the docs list no cost; Kraken's own SDK charges +1
+  in its local model); an amend whose quantity drops to the filled quantity (cancelling the
+  rest) pays the amend cost *and* the cancel penalty.
+* Open orders per pair by tier (60/80/225): ``EOrder:Orders limit exceeded``. OTO close orders
+  created by fills are not refused by it, but count towards it.
+* ``reduce_only``: the simulated account is spot-only and never has a margin position, so
+  ``reduce_only: true`` is refused with ``EOrder:Reduce only:No position exists``.
+  ``margin: true`` is refused with ``EOrder:Cannot open position`` (Kraken's error guide gives
+  that code for accounts not eligible for margin trading; the exact text Kraken sends a
+  spot-only account on WS v2 is unverified).
+* OTO ``conditional``: each fill of the primary creates a close order of the filled quantity on
+  the opposite side from the template (``ord_ref_id`` = the primary's id). Unverified: ``pct`` and
+  ``quote`` trigger prices are offsets from that fill's price; trailing types trail from the last
+  price; the close order is created after the primary's own matching has finished (so it can
+  meet the primary's resting remainder and self-trade prevention).
 """
 
 from __future__ import annotations
@@ -26,8 +50,18 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Any, Literal
 
-from kraken_ws.models.methods.add_order import OrderFieldsBase
+from kraken_ws.models.methods.add_order import AddOrderConditional, OrderFieldsBase
 
+from .limits import (
+    AMEND_PENALTY,
+    CANCEL_PENALTY,
+    EDIT_PENALTY,
+    TIERS,
+    Tier,
+    TierSpec,
+    TradingCounter,
+    penalty,
+)
 from .market import BookSide, MakerFill, Market, SymbolMarket, rfc3339
 
 __all__ = [
@@ -104,6 +138,12 @@ class Order:
     in_book: bool = False
     amended: bool = False
     timestamp: str = ""
+    born: float = 0.0
+    """Creation or last amend time (epoch seconds): the age of rate-counter penalties."""
+    conditional: AddOrderConditional | None = None
+    """OTO close-order template: each fill creates a close order from it."""
+    ord_ref_id: str | None = None
+    """OTO close orders: the id of the primary order whose fill created this one."""
 
     @property
     def remaining(self) -> Decimal:
@@ -140,6 +180,8 @@ class MatchingEngine:
         clock: Epoch seconds.
         balances: Initial funds per asset (default :data:`DEFAULT_BALANCES`).
         asset_precision: Ledger decimals per asset.
+        tier: Verification tier of the account: its rate-counter threshold and decay and its
+            open-orders limit per pair (reference §10.1).
     """
 
     def __init__(
@@ -148,10 +190,17 @@ class MatchingEngine:
         clock: Callable[[], float],
         balances: dict[str, Decimal] | None = None,
         asset_precision: dict[str, int] | None = None,
+        *,
+        tier: Tier = "intermediate",
     ) -> None:
         self.market = market
         self.clock = clock
         self.status: SystemStatus = "online"
+        self.tier: TierSpec = TIERS[tier]
+        """Limits of the account's tier."""
+        self.rate_counter = TradingCounter(self.tier, clock)
+        """Per-pair trading rate counters (reference §10.1)."""
+        self._pending_closes: list[tuple[Order, Decimal, Decimal]] = []
         self._precision = dict(DEFAULT_ASSET_PRECISION)
         self._precision.update(asset_precision or {})
         initial = DEFAULT_BALANCES if balances is None else balances
@@ -228,7 +277,25 @@ class MatchingEngine:
             details["triggers"] = self._triggers(order)
         if order.amended:
             details["amended"] = True
+        if order.conditional is not None:
+            details["contingent"] = self._contingent(order.conditional)
+        if order.ord_ref_id is not None:
+            details["ord_ref_id"] = order.ord_ref_id
         return details
+
+    @staticmethod
+    def _contingent(c: AddOrderConditional) -> dict[str, Any]:
+        contingent: dict[str, Any] = {"order_type": c.order_type}
+        trigger = c.trigger_price if c.trigger_price is not None else c.stop_price
+        if trigger is not None:
+            contingent["trigger_price"] = trigger
+            contingent["trigger_price_type"] = c.trigger_price_type or "static"
+        if c.limit_price is not None:
+            contingent["limit_price"] = c.limit_price
+            contingent["limit_price_type"] = c.limit_price_type or (
+                "quote" if c.order_type == "trailing-stop-limit" else "static"
+            )
+        return contingent
 
     def _triggers(self, order: Order) -> dict[str, Any]:
         spec = self.market.instruments[order.symbol]
@@ -256,6 +323,43 @@ class MatchingEngine:
         if self.status == "post_only" and not post_only_limit:
             raise EngineError("EService:Market in post_only mode")
 
+    # -- limits (reference §10.1) ---------------------------------------------------------
+
+    def _rate_gate(self, symbol: str | None, cost: float) -> None:
+        """Refuse a transaction costing ``cost`` on ``symbol`` if it would exceed the limit."""
+        if (
+            symbol is not None
+            and symbol in self.market.symbols
+            and self.rate_counter.would_exceed(symbol, cost)
+        ):
+            raise EngineError("EOrder:Rate limit exceeded")
+
+    def _rate_charge(self, symbol: str | None, cost: float) -> None:
+        if symbol is not None and symbol in self.market.symbols:
+            self.rate_counter.charge(symbol, cost)
+
+    def _age(self, order: Order) -> float:
+        return self.clock() - order.born
+
+    def _check_open_limit(self, symbol: str, count: int) -> None:
+        open_now = sum(1 for o in self.orders.values() if o.symbol == symbol)
+        if open_now + count > self.tier.max_open_orders:
+            raise EngineError("EOrder:Orders limit exceeded")
+
+    @staticmethod
+    def _check_position_flags(reduce_only: bool | None, margin: bool | None) -> None:
+        # The simulated account is spot-only: it never holds a margin position.
+        if reduce_only:
+            raise EngineError("EOrder:Reduce only:No position exists")
+        if margin:
+            # Unverified wording for a spot-only account (Kraken's error guide lists this code
+            # for users/tiers not eligible for margin trading).
+            raise EngineError("EOrder:Cannot open position")
+
+    def rate_count(self, symbol: str) -> float:
+        """The trading rate counter of ``symbol`` now (reference §10.1)."""
+        return self.rate_counter.value(symbol)
+
     def drain(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Take the pending execution reports and ledger entries."""
         executions, self.executions = self.executions, []
@@ -280,8 +384,17 @@ class MatchingEngine:
         Raises:
             EngineError: The order is refused.
         """
-        order, hold = self._prepare(o, symbol)
-        self._check_funds([(order, hold)])
+        charged = not validate  # validate-only requests never reach the engine's counter
+        if charged:
+            self._rate_gate(symbol, 1)
+        try:
+            order, hold = self._prepare(o, symbol)
+            self._check_open_limit(symbol, 1)
+            self._check_funds([(order, hold)])
+        finally:
+            # The fixed count is charged even if validation fails (reference §10.1).
+            if charged:
+                self._rate_charge(symbol, 1)
         if validate:
             return {"order_id": "", **self._client_ids(o)}
         self._place(order, hold)
@@ -298,8 +411,16 @@ class MatchingEngine:
         Raises:
             EngineError: An order is refused (nothing is placed).
         """
-        prepared = [self._prepare(o, symbol) for o in orders]
-        self._check_funds(prepared)
+        cost = len(orders) / 2
+        if not validate:
+            self._rate_gate(symbol, cost)
+        try:
+            prepared = [self._prepare(o, symbol) for o in orders]
+            self._check_open_limit(symbol, len(prepared))
+            self._check_funds(prepared)
+        finally:
+            if not validate:
+                self._rate_charge(symbol, cost)
         results: list[dict[str, Any]] = []
         for (order, hold), o in zip(prepared, orders, strict=True):
             if not validate:
@@ -321,6 +442,9 @@ class MatchingEngine:
         self._check_status(post_only_limit=is_post_only_limit)
         sym = self._sym(symbol)
         spec = sym.spec
+        self._check_position_flags(o.reduce_only, o.margin)
+        if o.conditional is not None:
+            self._check_conditional(o.conditional, spec.price_increment)
         qty = o.order_qty
         if qty is not None:
             if qty != qty.quantize(spec.qty_increment):
@@ -354,6 +478,8 @@ class MatchingEngine:
             cash_order_qty=o.cash_order_qty,
             timestamp=rfc3339(now),
             cum_qty=spec.qty(0),
+            born=now,
+            conditional=o.conditional,
         )
         if o.expire_time is not None:
             order.expire_time = o.expire_time
@@ -362,6 +488,18 @@ class MatchingEngine:
                 raise EngineError("EGeneral:Invalid arguments:expire_time")
         self._prepare_triggers(order, o, sym)
         return order, self._hold_unit(order, sym)
+
+    @staticmethod
+    def _check_conditional(c: AddOrderConditional, increment: Decimal) -> None:
+        prices = []
+        if c.limit_price is not None and c.order_type != "trailing-stop-limit":
+            prices.append(c.limit_price)
+        trigger = c.trigger_price if c.trigger_price is not None else c.stop_price
+        if trigger is not None and (c.trigger_price_type or "static") == "static":
+            prices.append(trigger)
+        for price in prices:
+            if price <= 0 or price != price.quantize(increment):
+                raise EngineError("EOrder:Invalid price")
 
     def _prepare_triggers(self, order: Order, o: OrderFieldsBase, sym: SymbolMarket) -> None:
         if not order.is_triggered_type:
@@ -596,6 +734,9 @@ class MatchingEngine:
         self.recent_fills.append(
             {"exec_type": "trade", **self._ids(order), "order_status": order.status, **report}
         )
+        if order.conditional is not None:
+            # OTO: created once the primary's matching is over (see _open_closes).
+            self._pending_closes.append((order, qty, price))
         if filled:
             self._close(order, "filled")
 
@@ -662,15 +803,61 @@ class MatchingEngine:
         trigger_price: Decimal | None = None,
         trigger_price_type: str | None = None,
         post_only: bool = False,
+        symbol: str | None = None,
     ) -> dict[str, Any]:
         """Amend an open order in place (``amend_order``).
+
+        Rate counter: +1 plus the amend age penalty (and the cancel penalty when the new
+        quantity cancels the unfilled rest); only the +1 when the amend is refused. An amend
+        restarts the order's age.
 
         Returns:
             The ``result`` object (``amend_id`` plus the identifier that was sent).
 
         Raises:
-            EngineError: ``EOrder:Unknown order``, ``EOrder:No amendable parameters``, ...
+            EngineError: ``EOrder:Unknown order``, ``EOrder:No amendable parameters``,
+                ``EOrder:Rate limit exceeded``, ...
         """
+        order = self._find(order_id, cl_ord_id)
+        pair = order.symbol if order is not None else symbol
+        cost = 1.0
+        if order is not None:
+            age = self._age(order)
+            cost += penalty(AMEND_PENALTY, age)
+            if order_qty is not None and order.cum_qty > 0 and order_qty <= order.cum_qty:
+                cost += penalty(CANCEL_PENALTY, age)  # the unfilled rest is cancelled
+        self._rate_gate(pair, cost)
+        try:
+            result = self._amend_order(
+                order_id,
+                cl_ord_id,
+                order_qty=order_qty,
+                limit_price=limit_price,
+                display_qty=display_qty,
+                trigger_price=trigger_price,
+                trigger_price_type=trigger_price_type,
+                post_only=post_only,
+            )
+        except EngineError:
+            self._rate_charge(pair, 1)
+            raise
+        assert order is not None
+        self._rate_charge(pair, cost)
+        order.born = self.clock()
+        return result
+
+    def _amend_order(
+        self,
+        order_id: str | None,
+        cl_ord_id: str | None,
+        *,
+        order_qty: Decimal | None,
+        limit_price: Decimal | None,
+        display_qty: Decimal | None,
+        trigger_price: Decimal | None,
+        trigger_price_type: str | None,
+        post_only: bool,
+    ) -> dict[str, Any]:
         self._check_status(post_only_limit=True)
         order = self._find(order_id, cl_ord_id)
         if order is None:
@@ -764,24 +951,69 @@ class MatchingEngine:
         display_qty: Decimal | None = None,
         order_userref: int | None = None,
         post_only: bool | None = None,
+        reduce_only: bool | None = None,
         validate: bool = False,
     ) -> dict[str, Any]:
         """Cancel-and-replace an order (``edit_order``): the new order gets a new id.
+
+        Rate counter: +1 plus the edit age penalty of the old order (only the +1 when refused;
+        nothing with ``validate``). The new order's age starts at 0.
 
         Returns:
             ``{"order_id": <new>, "original_order_id": <old>}``.
 
         Raises:
-            EngineError: Unknown order, wrong symbol, triggered order, funds.
+            EngineError: Unknown order, wrong symbol, triggered or OTO order, funds, rate limit.
         """
+        old = self.orders.get(order_id)
+        pair = old.symbol if old is not None else symbol
+        cost = 1.0 + (penalty(EDIT_PENALTY, self._age(old)) if old is not None else 0)
+        if not validate:
+            self._rate_gate(pair, cost)
+        try:
+            result = self._edit_order(
+                order_id,
+                symbol,
+                order_qty=order_qty,
+                limit_price=limit_price,
+                display_qty=display_qty,
+                order_userref=order_userref,
+                post_only=post_only,
+                reduce_only=reduce_only,
+                validate=validate,
+            )
+        except EngineError:
+            if not validate:
+                self._rate_charge(pair, 1)
+            raise
+        if not validate:
+            self._rate_charge(pair, cost)
+        return result
+
+    def _edit_order(
+        self,
+        order_id: str,
+        symbol: str,
+        *,
+        order_qty: Decimal | None,
+        limit_price: Decimal | None,
+        display_qty: Decimal | None,
+        order_userref: int | None,
+        post_only: bool | None,
+        reduce_only: bool | None,
+        validate: bool,
+    ) -> dict[str, Any]:
         self._check_status(post_only_limit=True)
         old = self.orders.get(order_id)
         if old is None:
             raise EngineError("EOrder:Unknown order")
         if old.symbol != symbol:
             raise EngineError("EGeneral:Invalid arguments:symbol")
-        if old.is_triggered_type:
+        if old.is_triggered_type or old.conditional is not None:
+            # The docs exclude triggered orders and orders with a conditional close from
+            # edit_order; the error text is a plausible choice (unverified).
             raise EngineError("EOrder:Invalid order")
+        self._check_position_flags(reduce_only, None)
         spec = self.market.instruments[symbol]
         qty = spec.qty(order_qty) if order_qty is not None else old.order_qty
         if qty <= old.cum_qty:
@@ -801,6 +1033,7 @@ class MatchingEngine:
             expire_at=old.expire_at,
             expire_time=old.expire_time,
             timestamp=self._now(),
+            born=self.clock(),
         )
         unit = self._hold_unit(new, self.market[symbol])
         # The old order's hold comes back when it is cancelled: count it as available.
@@ -838,23 +1071,31 @@ class MatchingEngine:
             if order is None:
                 out.append(EngineError("EOrder:Invalid order"))
             else:
-                self.cancel(order)
-                out.append({"order_id": oid})
+                out.append(self._user_cancel(order, {"order_id": oid}))
         for cid in cl_ord_ids or ():
             order = self._find(None, cid)
             if order is None:
                 out.append(EngineError("EOrder:Invalid order"))
             else:
-                self.cancel(order)
-                out.append({"cl_ord_id": cid})
+                out.append(self._user_cancel(order, {"cl_ord_id": cid}))
         for ref in userrefs or ():
             matches = [o for o in self.orders.values() if o.order_userref == ref]
             if not matches:
                 out.append(EngineError("EOrder:Invalid order"))
             for order in matches:
-                self.cancel(order)
-                out.append({"order_id": order.order_id})
+                out.append(self._user_cancel(order, {"order_id": order.order_id}))
         return out
+
+    def _user_cancel(
+        self, order: Order, result: dict[str, Any], *, gate: bool = True
+    ) -> dict[str, Any] | EngineError:
+        """Cancel ``order`` at the user's request, charging the cancel penalty by age."""
+        cost = penalty(CANCEL_PENALTY, self._age(order))
+        if gate and self.rate_counter.would_exceed(order.symbol, cost):
+            return EngineError("EOrder:Rate limit exceeded")
+        self.cancel(order)
+        self.rate_counter.charge(order.symbol, cost)
+        return result
 
     def cancel_all(self, reason: str = "User requested") -> int:
         """Cancel every open order, untriggered ones included; return how many."""
@@ -867,19 +1108,21 @@ class MatchingEngine:
     def batch_cancel(self, identifiers: list[str], cl_ord_ids: list[str] | None) -> int:
         """Cancel by order ids or userrefs (as strings) and client ids; return how many."""
         self._check_status(cancel=True)
+        # Every cancelled order pays its age penalty; the batch is accepted even when that takes
+        # the counter over the threshold (reference §10.1).
         count = 0
         for ident in identifiers:
             if ident in self.orders:
-                self.cancel(self.orders[ident])
+                self._user_cancel(self.orders[ident], {}, gate=False)
                 count += 1
             elif ident.lstrip("-").isdigit():
                 for order in [o for o in self.orders.values() if o.order_userref == int(ident)]:
-                    self.cancel(order)
+                    self._user_cancel(order, {}, gate=False)
                     count += 1
         for cid in cl_ord_ids or ():
             found = self._find(None, cid)
             if found is not None:
-                self.cancel(found)
+                self._user_cancel(found, {}, gate=False)
                 count += 1
         return count
 
@@ -944,7 +1187,8 @@ class MatchingEngine:
         self._price_moved.add(symbol)
 
     def settle(self) -> None:
-        """Run deferred work: triggers whose price was reached, expired GTD orders."""
+        """Run deferred work: OTO close orders, triggers whose price was reached, GTD expiry."""
+        self._open_closes()
         now = self.clock()
         for order in [o for o in self.orders.values() if o.expire_at is not None]:
             if order.expire_at is not None and order.expire_at <= now:
@@ -961,6 +1205,72 @@ class MatchingEngine:
             ]:
                 if self._should_trigger(order, last):
                     self._trigger(order, last)
+            self._open_closes()
+
+    def _open_closes(self) -> None:
+        """Create the OTO close orders of the fills since the last call (in fill order)."""
+        while self._pending_closes:
+            pending, self._pending_closes = self._pending_closes, []
+            for primary, qty, price in pending:
+                self._open_close(primary, qty, price)
+
+    def _open_close(self, primary: Order, qty: Decimal, fill_price: Decimal) -> None:
+        """One OTO close order: ``qty`` on the opposite side, from the primary's template."""
+        c = primary.conditional
+        assert c is not None
+        sym = self.market[primary.symbol]
+        spec = sym.spec
+        now = self.clock()
+        order = Order(
+            order_id=self.market.new_order_id(),
+            symbol=primary.symbol,
+            side="sell" if primary.side == "buy" else "buy",
+            order_type=c.order_type,
+            order_qty=spec.qty(qty),
+            limit_price=None,
+            time_in_force="GTC",
+            timestamp=rfc3339(now),
+            cum_qty=spec.qty(0),
+            born=now,
+            ord_ref_id=primary.order_id,
+        )
+        if c.order_type == "trailing-stop-limit":
+            order.limit_offset = c.limit_price
+            order.limit_offset_type = c.limit_price_type or "quote"
+        elif c.limit_price is not None:
+            order.limit_price = spec.price(c.limit_price)
+        if order.is_triggered_type:
+            trigger = c.trigger_price if c.trigger_price is not None else c.stop_price
+            assert trigger is not None  # the model guarantees it for triggered types
+            price_type = c.trigger_price_type or "static"
+            order.trigger_reference = "last"
+            order.trigger_price_type = price_type
+            if order.order_type.startswith("trailing-stop"):
+                order.trigger_offset = trigger
+                order.peak = sym.last
+                order.trigger_price = self._trailing_trigger(order, sym.last)
+            else:
+                # Unverified: relative trigger prices are taken from the fill's price.
+                order.trigger_price = spec.price(
+                    self._offset_price(fill_price, trigger, price_type)
+                )
+            # A trigger that is already reached fires on the next settle, not on the next move.
+            self._price_moved.add(order.symbol)
+        unit = self._hold_unit(order, sym)
+        prices_ok = (order.limit_price is None or order.limit_price > 0) and (
+            order.trigger_price is None or order.trigger_price > 0
+        )
+        try:
+            if not prices_ok:
+                raise EngineError("EOrder:Invalid price")
+            self._check_funds([(order, unit)])
+        except EngineError as exc:
+            # The close order cannot live: report it and cancel it at once.
+            self.orders[order.order_id] = order
+            self._report(order, "pending_new", **self._details(order))
+            self._close(order, "canceled", reason=exc.error.split(":", 1)[-1])
+            return
+        self._place(order, unit)
 
     def _should_trigger(self, order: Order, last: Decimal) -> bool:
         assert order.trigger_price is not None

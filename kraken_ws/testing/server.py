@@ -23,6 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from http import HTTPStatus
 from types import TracebackType
@@ -90,6 +91,7 @@ from kraken_ws.protocol._json import dumps, loads
 from .engine import DEFAULT_ASSET_PRECISION, EngineError, MatchingEngine
 from .faults import MALFORMED_FRAME, Endpoint, FaultState, check_endpoint
 from .http import HttpServer, TokenStore
+from .limits import MessageBucket, Tier
 from .market import (
     BOOK_DEPTHS,
     DEFAULT_INSTRUMENTS,
@@ -130,7 +132,14 @@ _TRADING_METHODS = frozenset(
 )
 _ENVELOPE_FIELDS = frozenset({"method", "params", "req_id"})
 _VERSION = "2.0.10"
-_MAX_RATE_COUNT = 125
+# deadline: allowed offset from the time the request is received (reference §2.4, §7.2).
+_DEADLINE_MIN = 0.5
+_DEADLINE_MAX = 60.0
+# Close code and reason of an idle connection. Unverified: Kraken documents the ~1 minute idle
+# timeout but not how the socket is closed; 1000 keeps clients reconnecting (1008 is terminal
+# for Kraken's own SDK).
+_IDLE_CLOSE_CODE = 1000
+_IDLE_CLOSE_REASON = "Idle timeout"
 _HEARTBEAT = dumps(Heartbeat(channel="heartbeat").model_dump(mode="python", exclude_none=True))
 _SUBSCRIBE_PARAMS: TypeAdapter[Any] = TypeAdapter(SubscribeParams)
 _UNSUBSCRIBE_PARAMS: TypeAdapter[Any] = TypeAdapter(UnsubscribeParams)
@@ -150,6 +159,17 @@ class _RequestError(Exception):
         super().__init__(error)
         self.error = error
         self.symbol = symbol
+
+
+def _epoch(timestamp: str) -> float:
+    """Epoch seconds of an RFC3339 timestamp (checked by the request models)."""
+    text = timestamp.replace("z", "Z").replace("t", "T")
+    if "." in text:
+        # fromisoformat takes at most 6 fractional digits.
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _wire(model: BaseModel) -> str:
@@ -192,6 +212,13 @@ class _Connection:
         self.balance_sequence = 0
         self.exec_order_status = True
         self.closed = False
+        self.last_activity = exchange.clock()
+        """When the client last sent a message (exchange clock): the idle timeout's start."""
+        self.msg_bucket = (
+            MessageBucket(exchange.max_msg_rate, exchange.clock)
+            if exchange.max_msg_rate is not None
+            else None
+        )
         self.writer = asyncio.create_task(self._write())
 
     def send(self, text: str) -> None:
@@ -204,6 +231,13 @@ class _Connection:
             self._spawn(self.ws.close(1008, "client too slow"))
             return
         self.queue.put_nowait(text)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection from the server side (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._spawn(self.ws.close(code, reason))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -262,6 +296,19 @@ class LocalExchange:
             otherwise free ports are picked.
         book_levels: Levels per side of every simulated book (at least 1000).
         max_queue: Frames queued per connection before a slow client is disconnected.
+        tier: Verification tier of the test account (``"starter"``, ``"intermediate"`` or
+            ``"pro"``): the per-pair trading rate counter's threshold and decay, the
+            ``maxratecount`` of the ``executions`` ack and the open-orders limit per pair
+            (reference §10.1).
+        idle_timeout: Seconds (on ``clock``) without any message from the client after which
+            the exchange closes the connection, as Kraken does after about a minute (reference
+            §1.2); any message resets it (WebSocket protocol pings do not count: unverified).
+            ``None`` disables it. The connection is closed with code 1000 and reason
+            ``Idle timeout`` (unverified: Kraken does not document how).
+        max_msg_rate: Messages per second a connection may send (token bucket, bursts of the
+            same size); over it a request is answered with ``Exceeded msg rate`` and not
+            executed. Kraken's limit is unpublished and load-dependent, so ``None`` (default)
+            disables it (reference §9, §10.2).
     """
 
     def __init__(
@@ -279,8 +326,17 @@ class LocalExchange:
         port_base: int | None = None,
         book_levels: int = 1100,
         max_queue: int = 200_000,
+        tier: Tier = "intermediate",
+        idle_timeout: float | None = 60.0,
+        max_msg_rate: float | None = None,
     ) -> None:
+        if max_msg_rate is not None and max_msg_rate <= 0:
+            raise ValueError("max_msg_rate must be positive (or None to disable the limit)")
         self.instruments = list(instruments or DEFAULT_INSTRUMENTS)
+        self.idle_timeout = idle_timeout
+        """Seconds without a client message before a connection is closed (``None``: never)."""
+        self.max_msg_rate = max_msg_rate
+        """Messages per second per connection (``None``: unlimited)."""
         self.rate = rate
         self.heartbeat_interval = heartbeat_interval
         self.api_key = api_key or "LOCAL" + secrets.token_hex(14).upper()
@@ -296,7 +352,7 @@ class LocalExchange:
         self.id_rng = random.Random(seed + 1)
         self.market = Market(self.instruments, seed, self.clock, book_levels)
         """The simulated market."""
-        self.engine = MatchingEngine(self.market, self.clock, balances)
+        self.engine = MatchingEngine(self.market, self.clock, balances, tier=tier)
         """The matching engine (one funded account)."""
         self.engine.on_activity = self._flush
         self.tokens = TokenStore(self.clock)
@@ -454,10 +510,21 @@ class LocalExchange:
             self._flush()
 
     async def _run_timers(self) -> None:
-        # GTD expiry; the dead man's switch has its own loop timer.
+        # GTD expiry and idle connections; the dead man's switch has its own loop timer.
         while True:
             await asyncio.sleep(0.05)
             self._flush()
+            self._close_idle()
+
+    def _close_idle(self) -> None:
+        """Close connections that sent nothing for ``idle_timeout`` seconds (reference §1.2)."""
+        timeout = self.idle_timeout
+        if timeout is None:
+            return
+        now = self.clock()
+        for conn in self._conns(None):
+            if not conn.closed and now - conn.last_activity >= timeout:
+                conn.close(_IDLE_CLOSE_CODE, _IDLE_CLOSE_REASON)
 
     def _flush(self) -> None:
         """Publish everything the engine and the market changed since the last flush."""
@@ -707,7 +774,11 @@ class LocalExchange:
         try:
             async for message in ws:
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                time_in = rfc3339(self.clock())
+                conn.last_activity = self.clock()
+                time_in = rfc3339(conn.last_activity)
+                if conn.msg_bucket is not None and not conn.msg_bucket.take():
+                    self._refuse_rate(conn, text, time_in)
+                    continue
                 delay = self._delay_of(text)
                 if delay > 0:
                     conn._spawn(self._delayed(conn, text, time_in, delay))
@@ -719,6 +790,25 @@ class LocalExchange:
             self._drop(conn)
             await conn.close_tasks()
             await self._notify_connections()
+
+    def _refuse_rate(self, conn: _Connection, text: str, time_in: str) -> None:
+        """Answer a message over ``max_msg_rate`` with ``Exceeded msg rate`` (not executed).
+
+        Unverified envelope: the text is confirmed only in v1 frames; here it is a v2 error
+        response echoing ``method`` and ``req_id`` (``method`` is ``"error"`` when unreadable).
+        """
+        try:
+            message = loads(text)
+        except ValueError:
+            message = None
+        method, req_id = "error", None
+        if isinstance(message, dict):
+            if isinstance(message.get("method"), str):
+                method = message["method"]
+            raw = message.get("req_id")
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                req_id = raw
+        self._error(conn, method, req_id, time_in, "Exceeded msg rate")
 
     def _delay_of(self, text: str) -> float:
         if not self.faults.response_delay:
@@ -963,7 +1053,7 @@ class LocalExchange:
             ack(
                 {
                     "channel": "executions",
-                    "maxratecount": _MAX_RATE_COUNT,
+                    "maxratecount": self.engine.tier.threshold,
                     "snap_orders": snap_orders,
                     "snap_trades": snap_trades,
                 }
@@ -1247,6 +1337,7 @@ class LocalExchange:
         try:
             if method == "add_order":
                 p = AddOrderParams.model_validate(params)
+                self._check_deadline(p.deadline, time_in)
                 result: Any = engine.add_order(p, p.symbol, validate=bool(p.validate_only))
                 self._respond(
                     target,
@@ -1258,6 +1349,7 @@ class LocalExchange:
                 )
             elif method == "batch_add":
                 b = BatchAddParams.model_validate(params)
+                self._check_deadline(b.deadline, time_in)
                 rows = engine.batch_add(list(b.orders), b.symbol, validate=bool(b.validate_only))
                 self._respond(
                     target,
@@ -1269,6 +1361,7 @@ class LocalExchange:
                 )
             elif method == "amend_order":
                 a = AmendOrderParams.model_validate(params)
+                self._check_deadline(a.deadline, time_in)
                 result = engine.amend_order(
                     a.order_id,
                     a.cl_ord_id,
@@ -1278,6 +1371,7 @@ class LocalExchange:
                     trigger_price=a.trigger_price,
                     trigger_price_type=a.trigger_price_type,
                     post_only=bool(a.post_only),
+                    symbol=a.symbol,
                 )
                 self._respond(
                     target,
@@ -1289,6 +1383,7 @@ class LocalExchange:
                 )
             elif method == "edit_order":
                 e = EditOrderParams.model_validate(params)
+                self._check_deadline(e.deadline, time_in)
                 result = engine.edit_order(
                     e.order_id,
                     e.symbol,
@@ -1297,6 +1392,7 @@ class LocalExchange:
                     display_qty=e.display_qty,
                     order_userref=e.order_userref,
                     post_only=e.post_only,
+                    reduce_only=e.reduce_only,
                     validate=bool(e.validate_only),
                 )
                 self._respond(
@@ -1353,6 +1449,25 @@ class LocalExchange:
             raise _validation_error(exc, method) from None
         except EngineError as exc:
             raise _RequestError(exc.error) from None
+
+    def _check_deadline(self, deadline: str | None, time_in: str) -> None:
+        """Enforce ``deadline`` (reference §2.4: 500 ms to 60 s ahead; no match after it).
+
+        Requests are handled synchronously, so the deadline only matters when it has already
+        passed when the request is handled (e.g. under :meth:`delay_responses`):
+        ``EService:Deadline elapsed``, nothing placed. A deadline outside 500 ms-60 s of the
+        time the request was received is refused with ``EGeneral:Invalid arguments:deadline``
+        (a plausible choice: Kraken's error for that case is unverified). Neither refusal
+        charges the rate counter (they are refused before the matching engine).
+        """
+        if deadline is None:
+            return
+        at = _epoch(deadline)
+        if at <= self.clock():
+            raise _RequestError("EService:Deadline elapsed")
+        ahead = at - _epoch(time_in)
+        if not _DEADLINE_MIN <= ahead <= _DEADLINE_MAX:
+            raise _RequestError("EGeneral:Invalid arguments:deadline")
 
     # -- faults ---------------------------------------------------------------------------
 

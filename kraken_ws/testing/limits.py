@@ -1,0 +1,147 @@
+"""Rate limits of the local exchange: the per-pair trading counter and a per-connection pacer.
+
+:class:`TradingCounter` is the matching engine's per-pair counter of reference §10.1: it starts at
+0, every transaction adds to it (the fixed cost plus an age-based penalty for amends, edits and
+cancels of young orders), it decays continuously at the tier's rate per second, and a transaction
+that would take it over the tier's threshold is refused with ``EOrder:Rate limit exceeded``.
+
+:class:`MessageBucket` is the optional per-connection message-rate limit (``Exceeded msg rate``,
+reference §9/§10.2; Kraken publishes no number, so the exchange leaves it off by default).
+
+Both read only the exchange's injectable clock.
+
+Judgement calls (the reference does not settle them; plausible behaviour, not Kraken facts):
+
+* The decay is continuous (``value - elapsed * decay``, floored at 0) rather than in whole-second
+  steps; the docs say "decays every second by" the tier's amount.
+* A transaction is refused when ``counter + cost > threshold`` (so a counter *at* the threshold
+  refuses every costing transaction, as the docs' "at/over threshold" says, and a transaction
+  is never let through to push the counter over it - except ``batch_cancel``, which the docs say
+  is "still accepted" beyond the max). A transaction that costs nothing (a cancel of an order
+  older than 300 s) is never refused. A refused transaction is not charged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "AMEND_PENALTY",
+    "CANCEL_PENALTY",
+    "EDIT_PENALTY",
+    "TIERS",
+    "MessageBucket",
+    "Tier",
+    "TierSpec",
+    "TradingCounter",
+    "penalty",
+]
+
+Tier = Literal["starter", "intermediate", "pro"]
+"""Kraken verification tier of the simulated account."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierSpec:
+    """One tier's matching-engine limits (reference §10.1).
+
+    Attributes:
+        decay: Counter decrease per second.
+        threshold: Counter value at which transactions are refused (``maxratecount``).
+        max_open_orders: Open orders per pair (``EOrder:Orders limit exceeded`` beyond).
+    """
+
+    decay: float
+    threshold: int
+    max_open_orders: int
+
+
+TIERS: dict[str, TierSpec] = {
+    "starter": TierSpec(decay=1.0, threshold=60, max_open_orders=60),
+    "intermediate": TierSpec(decay=2.34, threshold=125, max_open_orders=80),
+    "pro": TierSpec(decay=3.75, threshold=180, max_open_orders=225),
+}
+"""Reference §10.1, by tier name."""
+
+# (age limit in seconds, penalty): the first row whose limit is above the order's age applies.
+# Age = seconds since the order was created or last amended (reference §10.1).
+CANCEL_PENALTY: tuple[tuple[float, int], ...] = (
+    (5, 8),
+    (10, 6),
+    (15, 5),
+    (45, 4),
+    (90, 2),
+    (300, 1),
+)
+"""Cancel order (and each order of a batch cancel): penalty by age; the table has no fixed part."""
+AMEND_PENALTY: tuple[tuple[float, int], ...] = ((5, 3), (10, 2), (15, 1))
+"""Amend order: penalty by age, on top of the fixed +1."""
+EDIT_PENALTY: tuple[tuple[float, int], ...] = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
+"""Edit order: penalty by age, on top of the fixed +1."""
+
+
+def penalty(table: tuple[tuple[float, int], ...], age: float) -> int:
+    """The age penalty of ``table`` for an order ``age`` seconds old (0 past the last row)."""
+    for limit, cost in table:
+        if age < limit:
+            return cost
+    return 0
+
+
+class TradingCounter:
+    """Per-pair trading rate counters of the exchange's one account.
+
+    Args:
+        tier: The account's limits.
+        clock: Epoch seconds (the exchange's injectable clock).
+    """
+
+    def __init__(self, tier: TierSpec, clock: Callable[[], float]) -> None:
+        self.tier = tier
+        self._clock = clock
+        self._values: dict[str, tuple[float, float]] = {}  # symbol -> (value, at)
+
+    def value(self, symbol: str) -> float:
+        """The counter of ``symbol`` now (after decay)."""
+        now = self._clock()
+        value, at = self._values.get(symbol, (0.0, now))
+        return max(0.0, value - max(0.0, now - at) * self.tier.decay)
+
+    def would_exceed(self, symbol: str, cost: float) -> bool:
+        """Whether charging ``cost`` now must be refused (``EOrder:Rate limit exceeded``)."""
+        return cost > 0 and self.value(symbol) + cost > self.tier.threshold
+
+    def charge(self, symbol: str, cost: float) -> None:
+        """Add ``cost`` to the counter of ``symbol`` (no check: see :meth:`would_exceed`)."""
+        if cost > 0:
+            self._values[symbol] = (self.value(symbol) + cost, self._clock())
+
+
+class MessageBucket:
+    """Token bucket of one connection: ``rate`` messages per second, bursts of ``rate``.
+
+    Args:
+        rate: Messages per second (the bucket also holds at most ``max(1, rate)`` messages).
+        clock: Epoch seconds (the exchange's injectable clock).
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        if rate <= 0:
+            raise ValueError("max_msg_rate must be positive (or None to disable the limit)")
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self._clock = clock
+        self._tokens = self.capacity
+        self._at = clock()
+
+    def take(self) -> bool:
+        """Take one message's worth; ``False`` means over the limit (nothing taken)."""
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
