@@ -85,7 +85,8 @@ def test_token_store_expiry_and_pinning() -> None:
 
 async def test_expired_token_rejected_and_live_subscription_keeps_it() -> None:
     now = [1_700_000_000.0]
-    async with LocalExchange(rate=None, clock=lambda: now[0]) as ex:
+    # The clock jumps 901 s without a client message: no idle timeout for this test.
+    async with LocalExchange(rate=None, clock=lambda: now[0], idle_timeout=None) as ex:
         stale = await get_token(ex)
         kept = await get_token(ex)
         async with connect(ex.auth_ws_url, max_queue=None) as ws:

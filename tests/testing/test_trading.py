@@ -370,7 +370,8 @@ async def test_triggered_orders(exchange: LocalExchange, trader: Trader) -> None
 async def test_gtd_expires() -> None:
     now = [1_800_000_000.0]
     async with (
-        LocalExchange(rate=None, clock=lambda: now[0]) as ex,
+        # The clock jumps 61 s without a client message: no idle timeout for this test.
+        LocalExchange(rate=None, clock=lambda: now[0], idle_timeout=None) as ex,
         connect(ex.auth_ws_url, max_queue=None) as ws,
     ):
         client = Client(ws)
