@@ -514,17 +514,25 @@ class LocalExchange:
         while True:
             await asyncio.sleep(0.05)
             self._flush()
-            self._close_idle()
+            self.close_idle_connections()
 
-    def _close_idle(self) -> None:
-        """Close connections that sent nothing for ``idle_timeout`` seconds (reference §1.2)."""
+    def close_idle_connections(self) -> int:
+        """Close connections that sent nothing for ``idle_timeout`` seconds (reference §1.2).
+
+        The exchange runs this every 50 ms; tests with an injected clock may call it right
+        after moving the clock to make the check deterministic.
+
+        Returns:
+            How many connections were closed.
+        """
         timeout = self.idle_timeout
         if timeout is None:
-            return
+            return 0
         now = self.clock()
-        for conn in self._conns(None):
-            if not conn.closed and now - conn.last_activity >= timeout:
-                conn.close(_IDLE_CLOSE_CODE, _IDLE_CLOSE_REASON)
+        idle = [c for c in self._conns(None) if not c.closed and now - c.last_activity >= timeout]
+        for conn in idle:
+            conn.close(_IDLE_CLOSE_CODE, _IDLE_CLOSE_REASON)
+        return len(idle)
 
     def _flush(self) -> None:
         """Publish everything the engine and the market changed since the last flush."""
