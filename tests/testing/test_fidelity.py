@@ -251,17 +251,14 @@ async def test_rate_limit_refuses_amend_edit_cancel_and_batches(
         ids = ids[8:]
         clock.advance(14)  # 74 - 14 * 1.0: exactly at the threshold; ids are 14 s old
         assert engine.rate_count("BTC/USD") == 60
-        for method, params in (
+        batch_order = {k: v for k, v in ioc(exchange).items() if k != "symbol"}
+        requests: list[tuple[str, dict[str, Any]]] = [
             ("add_order", resting(exchange)),
             ("amend_order", {"order_id": ids[0], "order_qty": "0.5"}),
             ("edit_order", {"order_id": ids[0], "symbol": "BTC/USD", "order_qty": "0.5"}),
-            ("batch_add", {"symbol": "BTC/USD", "orders": [ioc(exchange)] * 2}),
-        ):
-            params = {k: v for k, v in params.items()}
-            if method == "batch_add":
-                params["orders"] = [
-                    {k: v for k, v in o.items() if k != "symbol"} for o in params["orders"]
-                ]
+            ("batch_add", {"symbol": "BTC/USD", "orders": [batch_order] * 2}),
+        ]
+        for method, params in requests:
             err = await trader.call(method, **params)
             assert err["error"] == "EOrder:Rate limit exceeded", (method, err)
         rid = await trader.client.request(
