@@ -89,7 +89,7 @@ async def soak(
     """Run the exchange and one depth-``depth`` client for ``seconds``; verify every checksum."""
     rate = frames_per_second / len(SYMBOLS)
     async with (
-        LocalExchange(rate=rate, seed=11) as ex,
+        LocalExchange(rate=rate, seed=11, idle_timeout=None) as ex,  # the soak client never pings
         connect(ex.ws_url, max_queue=None, max_size=None) as ws,
     ):
         await ws.send(

@@ -1536,7 +1536,12 @@ class KrakenWSClient:
             )
         )
         request = AddOrderRequest.model_validate(_given(params=params, req_id=req_id))
-        result = await self._call(request, AddOrderResult, timeout=timeout, symbol=symbol, cost=1.0)
+        # A validate-only order never reaches the matching engine, so it is not counted
+        # (unverified; the local exchange models it the same way).
+        cost = 0.0 if validate else 1.0
+        result = await self._call(
+            request, AddOrderResult, timeout=timeout, symbol=symbol, cost=cost
+        )
         if self.rate_limiter is not None and not validate:
             self.rate_limiter.order_placed(symbol, result.order_id, result.cl_ord_id)
         return result
@@ -1664,7 +1669,13 @@ class KrakenWSClient:
         )
         request = EditOrderRequest.model_validate(_given(params=params, req_id=req_id))
         _sym, cost = self._order_cost("edit", order_id, None)
-        return await self._call(request, EditOrderResult, timeout=timeout, symbol=symbol, cost=cost)
+        result = await self._call(
+            request, EditOrderResult, timeout=timeout, symbol=symbol, cost=cost
+        )
+        if self.rate_limiter is not None and not validate and result.order_id:
+            # The replacement has a new id: cancelling it later must cost by its own age.
+            self.rate_limiter.order_replaced(order_id, result.order_id)
+        return result
 
     async def cancel_order(
         self,
@@ -1816,7 +1827,8 @@ class KrakenWSClient:
         request = BatchCancelRequest.model_validate(_given(params=params, req_id=req_id))
         if self.rate_limiter is not None:
             for oid in [*orders, *(cl_ord_id or ())]:
-                self.rate_limiter.charge_cancel(oid)
+                # Kraken accepts a batch cancel beyond the maximum and only counts it.
+                self.rate_limiter.charge_cancel(oid, enforce=False)
         completed = await self._request("auth", request, token=True, timeout=timeout)
         response = completed.responses[0]
         self._raise_for(completed, response)

@@ -87,18 +87,20 @@ class TradingRateLimiter:
         value, at = self._counters.get(symbol, (0.0, self._clock()))
         return max(0.0, value - (self._clock() - at) * self.limits.decay)
 
-    def charge(self, symbol: str, cost: float) -> None:
+    def charge(self, symbol: str, cost: float, *, enforce: bool = True) -> None:
         """Add ``cost`` to a pair's counter, or refuse.
 
         Args:
             symbol: The pair.
             cost: Counter increment.
+            enforce: Refuse when the threshold would be passed. ``False`` charges regardless:
+                Kraken accepts a batch cancel beyond the maximum and only counts it.
 
         Raises:
-            RateLimitError: The counter would reach the threshold.
+            RateLimitError: The counter would reach the threshold (with ``enforce``).
         """
         current = self.counter(symbol)
-        if current + cost > self.limits.threshold - self._margin:
+        if enforce and current + cost > self.limits.threshold - self._margin:
             raise RateLimitError(
                 "EOrder:Rate limit exceeded (local model: "
                 f"counter {current:.2f} + {cost:g} > {self.limits.threshold:g})",
@@ -113,11 +115,22 @@ class TradingRateLimiter:
             if key:
                 self._orders[key] = (symbol, now)
 
-    def charge_cancel(self, order_id: str) -> None:
+    def order_replaced(self, old_id: str, new_id: str) -> None:
+        """``edit_order`` replaced an order: the new id inherits the pair, its age restarts."""
+        known = self._orders.pop(old_id, None)
+        if known is not None and new_id:
+            self._orders[new_id] = (known[0], self._clock())
+
+    def charge_cancel(self, order_id: str, *, enforce: bool = True) -> None:
         """Charge the age penalty of cancelling a known order (unknown ids cost nothing here).
 
+        Args:
+            order_id: The order's id or client id.
+            enforce: Refuse when the threshold would be passed (``False`` for batch cancels,
+                which Kraken accepts beyond the maximum).
+
         Raises:
-            RateLimitError: The counter would reach the threshold.
+            RateLimitError: The counter would reach the threshold (with ``enforce``).
         """
         known = self._orders.pop(order_id, None)
         if known is None:
@@ -125,7 +138,7 @@ class TradingRateLimiter:
         symbol, born = known
         cost = _penalty(_CANCEL_PENALTY, self._clock() - born)
         if cost:
-            self.charge(symbol, cost)
+            self.charge(symbol, cost, enforce=enforce)
 
     def modify_cost(
         self, kind: Literal["amend", "edit"], order_id: str

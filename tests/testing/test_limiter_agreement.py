@@ -2,16 +2,14 @@
 
 The same scripted session runs twice on one shared hand-moved clock: with the limiter, the client
 must refuse locally (``RateLimitError`` before sending) at exactly the step where, without it,
-the exchange answers ``EOrder:Rate limit exceeded``. Known modelling differences are pinned as
-strict xfails, so fixing one in the client shows up here.
+the exchange answers ``EOrder:Rate limit exceeded``: plain adds and amends, edits (the
+replacement's new id), batch cancels (counted, never refused) and validate-only orders (free).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-
-import pytest
 
 from kraken_ws.client import KrakenWSClient
 from kraken_ws.exceptions import RateLimitError
@@ -210,11 +208,6 @@ def cancel_step_last(ids: list[str]) -> Step:
     return step
 
 
-@pytest.mark.xfail(
-    reason="TradingRateLimiter does not learn the new order id that edit_order returns, so "
-    "cancelling the replacement order costs nothing locally (+8 at the exchange)",
-    strict=True,
-)
 async def test_edit_then_cancel_agrees() -> None:
     remote = await first_refusal(edit_session, use_limiter=False)
     local = await first_refusal(edit_session, use_limiter=True)
@@ -229,11 +222,6 @@ def batch_cancel_session(ex: LocalExchange, clock: Clock, ids: list[str]) -> lis
     return [*(add_step(ex, ids, i) for i in range(10)), batch_cancel]
 
 
-@pytest.mark.xfail(
-    reason="the docs say a batch cancel beyond the max is still accepted; TradingRateLimiter "
-    "charges each order through charge() and refuses the batch locally",
-    strict=True,
-)
 async def test_batch_cancel_over_the_threshold_agrees() -> None:
     assert await first_refusal(batch_cancel_session, use_limiter=False) is None
     assert await first_refusal(batch_cancel_session, use_limiter=True) is None
@@ -253,11 +241,6 @@ def validate_session(ex: LocalExchange, clock: Clock, ids: list[str]) -> list[St
     return [validate_only] * 61
 
 
-@pytest.mark.xfail(
-    reason="the exchange does not charge validate-only orders (they never reach the matching "
-    "engine; unverified), TradingRateLimiter charges them +1",
-    strict=True,
-)
 async def test_validate_only_orders_agree() -> None:
     assert await first_refusal(validate_session, use_limiter=False) is None
     assert await first_refusal(validate_session, use_limiter=True) is None
