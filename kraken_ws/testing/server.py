@@ -54,6 +54,13 @@ from kraken_ws.models.channels.ohlc import OhlcData, OhlcSnapshot, OhlcUpdate
 from kraken_ws.models.channels.status import StatusData, StatusUpdate
 from kraken_ws.models.channels.ticker import TickerData, TickerSnapshot, TickerUpdate
 from kraken_ws.models.channels.trade import TradeData, TradeSnapshot, TradeUpdate
+from kraken_ws.models.common import (
+    L3_CHANNELS,
+    PRIVATE_CHANNELS,
+    PUBLIC_CHANNELS,
+    TRADING_METHODS,
+    SystemStatus,
+)
 from kraken_ws.models.methods._common import ErrorFields
 from kraken_ws.models.methods.add_order import AddOrderParams, AddOrderResult, AddOrderSuccess
 from kraken_ws.models.methods.amend_order import (
@@ -108,28 +115,11 @@ __all__ = ["LocalExchange", "ThreadedExchange"]
 
 _log = logging.getLogger(__name__)
 
-SystemStatus = Literal["online", "cancel_only", "maintenance", "post_only"]
-
-_PUBLIC_CHANNELS = frozenset({"ticker", "book", "ohlc", "trade", "instrument"})
-_AUTH_CHANNELS = frozenset({"executions", "balances"})
-_L3_CHANNELS = frozenset({"level3"})
 _CHANNELS_BY_ENDPOINT: dict[Endpoint, frozenset[str]] = {
-    "public": _PUBLIC_CHANNELS,
-    "auth": _AUTH_CHANNELS,
-    "l3": _L3_CHANNELS,
+    "public": PUBLIC_CHANNELS,
+    "auth": PRIVATE_CHANNELS,
+    "l3": L3_CHANNELS,
 }
-_TRADING_METHODS = frozenset(
-    {
-        "add_order",
-        "amend_order",
-        "edit_order",
-        "cancel_order",
-        "cancel_all",
-        "cancel_all_orders_after",
-        "batch_add",
-        "batch_cancel",
-    }
-)
 _ENVELOPE_FIELDS = frozenset({"method", "params", "req_id"})
 _VERSION = "2.0.10"
 # deadline: allowed offset from the time the request is received (reference §2.4, §7.2).
@@ -942,7 +932,7 @@ class LocalExchange:
                 self._subscribe(target, conn, params, req_id, time_in)
             elif method == "unsubscribe":
                 self._unsubscribe(target, conn, params, req_id, time_in)
-            elif method in _TRADING_METHODS:
+            elif method in TRADING_METHODS:
                 if conn.endpoint != "auth":
                     # Unverified: Kraken's public endpoint has no trading methods; we answer with a
                     # plain argument error rather than closing the socket.
@@ -974,7 +964,7 @@ class LocalExchange:
             raise _RequestError("EGeneral:Invalid arguments:channel")
         if channel in ("status", "heartbeat"):
             raise _RequestError("Symbol(s) not found")
-        if channel not in _PUBLIC_CHANNELS | _AUTH_CHANNELS | _L3_CHANNELS:
+        if channel not in PUBLIC_CHANNELS | PRIVATE_CHANNELS | L3_CHANNELS:
             raise _RequestError("Subscription name invalid")
         if channel not in _CHANNELS_BY_ENDPOINT[conn.endpoint]:
             # Unverified: a channel served by another endpoint. Kraken's exact answer is unknown.
