@@ -35,7 +35,11 @@ THROUGHPUT_SECONDS = 3.0
 
 
 def _serve(conn: Connection, kwargs: dict[str, Any]) -> None:
-    from kraken_ws.testing import LocalExchange
+    from kraken_ws.testing import LocalExchange, TierSpec
+
+    # Hundreds of back-to-back orders would trip the per-pair rate counter and the open-orders
+    # limit of every real tier: a load test gets limits of its own.
+    kwargs.setdefault("tier", TierSpec(decay=1e9, threshold=10**9, max_open_orders=10**6))
 
     async def run() -> None:
         async with LocalExchange(**kwargs) as ex:

@@ -8,12 +8,14 @@ endpoint on 127.0.0.1, backed by a simulated market (:mod:`.market`), a matching
 from .engine import DEFAULT_BALANCES, EngineError, MatchingEngine
 from .faults import Endpoint, FaultState
 from .http import TOKEN_PATH, TokenStore, api_sign, verify_api_sign
+from .limits import TIERS, TierSpec
 from .market import DEFAULT_INSTRUMENTS, InstrumentSpec, Market
 from .server import LocalExchange, ThreadedExchange
 
 __all__ = [
     "DEFAULT_BALANCES",
     "DEFAULT_INSTRUMENTS",
+    "TIERS",
     "TOKEN_PATH",
     "Endpoint",
     "EngineError",
@@ -23,6 +25,7 @@ __all__ = [
     "Market",
     "MatchingEngine",
     "ThreadedExchange",
+    "TierSpec",
     "TokenStore",
     "api_sign",
     "verify_api_sign",

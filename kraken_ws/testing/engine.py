@@ -191,12 +191,12 @@ class MatchingEngine:
         balances: dict[str, Decimal] | None = None,
         asset_precision: dict[str, int] | None = None,
         *,
-        tier: Tier = "intermediate",
+        tier: Tier | TierSpec = "intermediate",
     ) -> None:
         self.market = market
         self.clock = clock
         self.status: SystemStatus = "online"
-        self.tier: TierSpec = TIERS[tier]
+        self.tier: TierSpec = TIERS[tier] if isinstance(tier, str) else tier
         """Limits of the account's tier."""
         self.rate_counter = TradingCounter(self.tier, clock)
         """Per-pair trading rate counters (reference §10.1)."""

@@ -98,7 +98,7 @@ from kraken_ws.protocol._json import dumps, loads
 from .engine import DEFAULT_ASSET_PRECISION, EngineError, MatchingEngine
 from .faults import MALFORMED_FRAME, Endpoint, FaultState, check_endpoint
 from .http import HttpServer, TokenStore
-from .limits import MessageBucket, Tier
+from .limits import MessageBucket, Tier, TierSpec
 from .market import (
     BOOK_DEPTHS,
     DEFAULT_INSTRUMENTS,
@@ -289,7 +289,8 @@ class LocalExchange:
         tier: Verification tier of the test account (``"starter"``, ``"intermediate"`` or
             ``"pro"``): the per-pair trading rate counter's threshold and decay, the
             ``maxratecount`` of the ``executions`` ack and the open-orders limit per pair
-            (reference §10.1).
+            (reference §10.1). A :class:`~kraken_ws.testing.limits.TierSpec` sets custom limits
+            (e.g. very high ones for load tests).
         idle_timeout: Seconds (on ``clock``) without any message from the client after which
             the exchange closes the connection, as Kraken does after about a minute (reference
             §1.2); any message resets it (WebSocket protocol pings do not count: unverified).
@@ -316,7 +317,7 @@ class LocalExchange:
         port_base: int | None = None,
         book_levels: int = 1100,
         max_queue: int = 200_000,
-        tier: Tier = "intermediate",
+        tier: Tier | TierSpec = "intermediate",
         idle_timeout: float | None = 60.0,
         max_msg_rate: float | None = None,
     ) -> None:
