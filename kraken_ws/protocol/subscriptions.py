@@ -33,6 +33,9 @@ TOKEN_CHANNELS: frozenset[str] = frozenset({"executions", "balances", "level3"})
 _ACK_ONLY_FIELDS = frozenset({"maxratecount", "warnings", "token"})
 # Fields Kraken uses (besides channel and symbol) to tell two subscriptions apart.
 _KEY_FIELDS: dict[str, tuple[str, ...]] = {"ticker": ("event_trigger",), "ohlc": ("interval",)}
+# What Kraken assumes for an omitted key field: omitting it and giving the default name the same
+# subscription (an unsubscribe without ``event_trigger`` ends a ``"trades"`` one, and vice versa).
+_KEY_DEFAULTS: dict[tuple[str, str], Any] = {("ticker", "event_trigger"): "trades"}
 
 SubscriptionKey: TypeAlias = tuple[str, str | None, tuple[tuple[str, Any], ...]]
 """(channel, symbol or ``None``, distinguishing params)."""
@@ -46,12 +49,16 @@ def subscription_key(
     Args:
         channel: The channel name.
         symbol: The symbol, or ``None`` for symbol-less channels.
-        params: The subscribe or unsubscribe params (only key fields are read).
+        params: The subscribe or unsubscribe params (only key fields are read; an omitted one
+            counts as Kraken's default).
 
     Returns:
         A hashable key.
     """
-    extra = tuple((name, params.get(name)) for name in _KEY_FIELDS.get(channel, ()))
+    extra = tuple(
+        (name, _KEY_DEFAULTS.get((channel, name)) if params.get(name) is None else params[name])
+        for name in _KEY_FIELDS.get(channel, ())
+    )
     return (channel, symbol, extra)
 
 

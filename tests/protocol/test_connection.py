@@ -418,6 +418,15 @@ class TestReplay:
         proto.send(
             {
                 "method": "subscribe",
+                "params": {"channel": "ticker", "symbol": ["A/B"], "event_trigger": "bbo"},
+            },
+            now=0,
+        )
+        assert len(proto.subscriptions) == 2
+        # An omitted trigger is Kraken's default, "trades": the same subscription as the first.
+        proto.send(
+            {
+                "method": "subscribe",
                 "params": {"channel": "ticker", "symbol": ["A/B"], "event_trigger": "trades"},
             },
             now=0,
