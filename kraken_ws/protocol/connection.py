@@ -352,6 +352,13 @@ class KrakenProtocol:
     def _on_response(
         self, pending: PendingRequest, message: BaseModel, ok: bool, symbol: str | None, now: float
     ) -> None:
+        if pending.method in ("subscribe", "unsubscribe") and symbol is not None:
+            if symbol in pending.symbols_seen:
+                # A second ack for the same symbol must not stand in for one still owed (the
+                # request would complete with a symbol unanswered).
+                self._events.append(UnsolicitedResponse(message))
+                return
+            pending.symbols_seen.add(symbol)
         pending.responses.append(message)
         params = pending.wire.get("params") or {}
         complete = len(pending.responses) >= pending.expected

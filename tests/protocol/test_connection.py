@@ -153,6 +153,24 @@ class TestCorrelation:
         assert len(event.responses) == 2
         assert [r.symbol for r in proto.subscriptions.acknowledged()] == ["BTC/USD"]
 
+    def test_duplicate_ack_does_not_stand_in_for_a_missing_symbol(self) -> None:
+        proto = open_proto()
+        rid = proto.send(
+            {
+                "method": "subscribe",
+                "params": {"channel": "ticker", "symbol": ["BTC/USD", "ETH/USD"]},
+            },
+            now=0,
+        )
+        proto.receive_text(sub_ack(rid, "ticker", "BTC/USD"), now=0.1)
+        proto.receive_text(sub_ack(rid, "ticker", "BTC/USD"), now=0.2)
+        [event] = proto.events_received()
+        assert isinstance(event, UnsolicitedResponse)
+        proto.receive_text(sub_ack(rid, "ticker", "ETH/USD"), now=0.3)
+        [event] = proto.events_received()
+        assert isinstance(event, RequestCompleted)
+        assert len(event.responses) == 2
+
     def test_symbol_less_channel_one_ack(self) -> None:
         proto = open_proto()
         rid = proto.send({"method": "subscribe", "params": {"channel": "instrument"}}, now=0)
