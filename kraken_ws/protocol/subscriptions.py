@@ -15,7 +15,7 @@ each symbol separately) and one for symbol-less channels (``instrument``, ``exec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 __all__ = [
@@ -89,6 +89,8 @@ class SubscriptionRecord:
         acknowledged: The server acked it on the current connection.
         desired: ``False`` once an unsubscribe was requested.
         created_by: ``req_id`` of the subscribe that created it, until acked.
+        also_pending: ids of duplicate subscribes sent while it was unacknowledged;
+            if the creator is refused, one of them takes over instead of the record vanishing.
     """
 
     channel: str
@@ -97,6 +99,7 @@ class SubscriptionRecord:
     acknowledged: bool = False
     desired: bool = True
     created_by: int | None = None
+    also_pending: set[int] = field(default_factory=set)
 
     @property
     def private(self) -> bool:
@@ -154,6 +157,8 @@ class Subscriptions:
             record = self._records.get(key)
             if record is not None and record.desired:
                 # Already there: the server will answer "Already subscribed"; keep the original.
+                if not record.acknowledged and record.created_by is not None:
+                    record.also_pending.add(req_id)
                 continue
             one = dict(clean)
             if symbol is not None:
@@ -182,10 +187,17 @@ class Subscriptions:
             if ok:
                 record.acknowledged = True
                 record.created_by = None
+                record.also_pending.clear()
             elif record.created_by == req_id and not record.acknowledged:
                 # Only the request that created the record can undo it: a rejected duplicate
-                # ("Already subscribed") must not remove a live subscription.
-                del self._records[key]
+                # ("Already subscribed") must not remove a live subscription. A duplicate still
+                # in flight may yet be accepted: it becomes the creator.
+                if record.also_pending:
+                    record.created_by = record.also_pending.pop()
+                else:
+                    del self._records[key]
+            else:
+                record.also_pending.discard(req_id)
 
     def unsubscribe_sent(self, params: Mapping[str, Any]) -> None:
         """An unsubscribe went out: stop wanting those subscriptions (never replay them)."""
@@ -213,6 +225,7 @@ class Subscriptions:
             else:
                 record.acknowledged = False
                 record.created_by = None
+                record.also_pending.clear()
 
     def replay_plan(self) -> list[dict[str, Any]]:
         """Subscribe params to send on a fresh connection, original params, no tokens.

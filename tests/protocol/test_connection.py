@@ -171,6 +171,19 @@ class TestCorrelation:
         assert isinstance(event, RequestCompleted)
         assert len(event.responses) == 2
 
+    def test_refused_creator_then_accepted_duplicate_keeps_the_subscription(self) -> None:
+        proto = open_proto()
+        params = {"channel": "ticker", "symbol": ["BTC/USD"]}
+        first = proto.send({"method": "subscribe", "params": params}, now=0)
+        second = proto.send({"method": "subscribe", "params": params}, now=0)
+        proto.receive_text(sub_ack(first, "ticker", "BTC/USD", ok=False), now=0.1)
+        proto.receive_text(sub_ack(second, "ticker", "BTC/USD"), now=0.2)
+        assert [r.symbol for r in proto.subscriptions.acknowledged()] == ["BTC/USD"]
+        proto.connection_lost(now=1.0)
+        proto.connection_opened(now=2.0)
+        replayed = [f for f in sent(proto) if f["method"] == "subscribe"]
+        assert [f["params"]["symbol"] for f in replayed] == [["BTC/USD"]]
+
     def test_symbol_less_channel_one_ack(self) -> None:
         proto = open_proto()
         rid = proto.send({"method": "subscribe", "params": {"channel": "instrument"}}, now=0)
