@@ -99,7 +99,7 @@ class SubscriptionRecord:
     acknowledged: bool = False
     desired: bool = True
     created_by: int | None = None
-    also_pending: set[int] = field(default_factory=set)
+    also_pending: list[int] = field(default_factory=list)
 
     @property
     def private(self) -> bool:
@@ -158,7 +158,7 @@ class Subscriptions:
             if record is not None and record.desired:
                 # Already there: the server will answer "Already subscribed"; keep the original.
                 if not record.acknowledged and record.created_by is not None:
-                    record.also_pending.add(req_id)
+                    record.also_pending.append(req_id)
                 continue
             one = dict(clean)
             if symbol is not None:
@@ -191,13 +191,13 @@ class Subscriptions:
             elif record.created_by == req_id and not record.acknowledged:
                 # Only the request that created the record can undo it: a rejected duplicate
                 # ("Already subscribed") must not remove a live subscription. A duplicate still
-                # in flight may yet be accepted: it becomes the creator.
+                # in flight may yet be accepted: the earliest one becomes the creator.
                 if record.also_pending:
-                    record.created_by = record.also_pending.pop()
+                    record.created_by = record.also_pending.pop(0)
                 else:
                     del self._records[key]
-            else:
-                record.also_pending.discard(req_id)
+            elif req_id in record.also_pending:
+                record.also_pending.remove(req_id)
 
     def unsubscribe_sent(self, params: Mapping[str, Any]) -> None:
         """An unsubscribe went out: stop wanting those subscriptions (never replay them)."""

@@ -92,6 +92,8 @@ class Desired:
     params: dict[str, Any]  # the original params for one symbol, no token
     creator: int | None
     acked: bool = False
+    # Duplicate subscribes sent while unacknowledged; the earliest takes over a refused creator.
+    also: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -295,6 +297,10 @@ class ProtocolMachine(RuleBasedStateMachine):
                     if sym is not None:
                         one["symbol"] = [sym]
                     self.desired[key] = Desired(one, req_id)
+                else:
+                    existing = self.desired[key]
+                    if not existing.acked and existing.creator is not None:
+                        existing.also.append(req_id)
         elif method == "unsubscribe":
             for sym in symbols_of(params):
                 self.desired.pop(model_key(params["channel"], sym, params), None)
@@ -466,6 +472,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         for desired in self.desired.values():
             desired.creator = None
             desired.acked = False
+            desired.also.clear()
 
     # --- the server ---------------------------------------------------------------------------
 
@@ -626,8 +633,14 @@ class ProtocolMachine(RuleBasedStateMachine):
                         continue
                     if ok:
                         desired.acked, desired.creator = True, None
+                        desired.also.clear()
                     elif desired.creator == req_id and not desired.acked:
-                        del self.desired[model_key(params["channel"], sym, params)]
+                        if desired.also:
+                            desired.creator = desired.also.pop(0)
+                        else:
+                            del self.desired[model_key(params["channel"], sym, params)]
+                    elif req_id in desired.also:
+                        desired.also.remove(req_id)
         if not done:
             self.expect_events([])
             return
