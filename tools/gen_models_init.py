@@ -70,6 +70,7 @@ def public_names(module_name: str) -> list[str]:
             continue
         if module_name == "messages" and name not in {
             "ChannelFrame",
+            "ResponseFrame",
             "ChannelMessage",
             "ClientRequest",
             "GenericErrorResponse",

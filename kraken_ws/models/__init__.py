@@ -137,6 +137,7 @@ from .messages import (
     ClientRequest,
     GenericErrorResponse,
     MethodResponse,
+    ResponseFrame,
     ServerMessage,
     UnknownMessage,
 )
@@ -376,6 +377,7 @@ __all__ = [
     "PositiveDecimal",
     "PriceType",
     "ReportTimeInForce",
+    "ResponseFrame",
     "ServerMessage",
     "Side",
     "StatusData",

@@ -76,6 +76,7 @@ __all__ = [
     "ClientRequest",
     "GenericErrorResponse",
     "MethodResponse",
+    "ResponseFrame",
     "ServerMessage",
     "UnknownMessage",
     "message_model_for",
@@ -295,26 +296,8 @@ ChannelFrame = (
 )
 """Every channel frame the client yields (``UnknownMessage`` for frames no model describes)."""
 
-ServerMessage = (
-    StatusUpdate
-    | Heartbeat
-    | TickerSnapshot
-    | TickerUpdate
-    | BookSnapshot
-    | BookUpdate
-    | Level3Snapshot
-    | Level3Update
-    | OhlcSnapshot
-    | OhlcUpdate
-    | TradeSnapshot
-    | TradeUpdate
-    | InstrumentSnapshot
-    | InstrumentUpdate
-    | ExecutionsSnapshot
-    | ExecutionsUpdate
-    | BalancesSnapshot
-    | BalancesUpdate
-    | Pong
+ResponseFrame = (
+    Pong
     | PingError
     | SubscribeSuccess
     | SubscribeError
@@ -337,8 +320,10 @@ ServerMessage = (
     | BatchCancelSuccess
     | BatchCancelError
     | GenericErrorResponse
-    | UnknownMessage
 )
+"""Every method response (success or error)."""
+
+ServerMessage = ChannelFrame | ResponseFrame
 """Everything :func:`kraken_ws.decode` returns: use ``match``/``isinstance`` to narrow."""
 
 ClientRequest = Annotated[
