@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookLevel, BookSnapshot, BookUpdate
@@ -26,9 +26,11 @@ PriceLevel: TypeAlias = tuple[Decimal, Decimal]
 _ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    """What applying one book message did.
+class ApplyResult(NamedTuple):
+    """What applying one book message did (an immutable named tuple).
+
+    A named tuple rather than a frozen dataclass because one is built per message: it costs
+    about a third of the dataclass's construction on the hot path.
 
     Attributes:
         symbol: The book's symbol.
@@ -66,29 +68,10 @@ class BookView:
     timestamp: str | None
 
 
-def _result_factory() -> Callable[[str, bool, int, int, bool], ApplyResult]:
-    # One ApplyResult per message: the dataclass's frozen __init__ (five object.__setattr__
-    # calls) measured ~0.6 µs, a tenth of an update. Setting the slots through their
-    # descriptors builds the same object in about half the time.
-    new = object.__new__
-    set_symbol, set_ok, set_expected, set_computed, set_snapshot = (
-        ApplyResult.__dict__[name].__set__
-        for name in ("symbol", "checksum_ok", "expected", "computed", "snapshot")
-    )
-
-    def make(symbol: str, ok: bool, expected: int, computed: int, snapshot: bool) -> ApplyResult:
-        result: ApplyResult = new(ApplyResult)
-        set_symbol(result, symbol)
-        set_ok(result, ok)
-        set_expected(result, expected)
-        set_computed(result, computed)
-        set_snapshot(result, snapshot)
-        return result
-
-    return make
+# tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
+_tuple_new = tuple.__new__
 
 
-_new_result = _result_factory()
 
 
 class _Ladder:
@@ -408,7 +391,7 @@ class OrderBook(BookState):
         self._last_checksum = computed
         self._last_update = data.timestamp
         self._messages += 1
-        return _new_result(self._symbol, ok, expected, computed, is_snapshot)
+        return _tuple_new(ApplyResult, (self._symbol, ok, expected, computed, is_snapshot))
 
     def _compute_checksum(self) -> int:
         pp = self._price_precision

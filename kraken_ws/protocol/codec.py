@@ -13,7 +13,7 @@ carry exactly the ``Decimal`` digits: no float round trip, no exponent form.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -25,6 +25,7 @@ from ..models.messages import (
     UnknownMessage,
     message_model_for,
     method_models,
+    server_models,
 )
 from ._json import dumps, loads
 
@@ -35,6 +36,23 @@ _REQUEST_MODELS: dict[str, type[BaseModel]] = {
     method: request for method, (request, _response) in method_models().items()
 }
 _MAX_RAW_IN_ERROR = 200
+
+
+def _channel_validators() -> dict[tuple[str, str | None], Callable[[Any], Any]]:
+    # (channel, type) -> the model's compiled validator, for the frames that make up nearly all
+    # traffic. Calling the validator directly skips model_validate's Python wrapper, and a tuple
+    # lookup skips building the "channel.type" tag: together ~0.5 µs of a ~5 µs book update.
+    # The validator is the one model_validate calls, so the result is the same object.
+    table: dict[tuple[str, str | None], Callable[[Any], Any]] = {}
+    for tag, model in server_models().items():
+        channel, _, kind = tag.partition(".")
+        if model.model_fields.get("channel") is None:
+            continue  # method responses: dispatched on method/success below
+        table[(channel, kind or None)] = model.__pydantic_validator__.validate_python
+    return table
+
+
+_CHANNEL_VALIDATORS = _channel_validators()
 
 
 def _excerpt(data: str | bytes) -> str:
@@ -77,6 +95,16 @@ def decode_object(
     Raises:
         DecodeError: (strict mode) the value matches no model.
     """
+    if type(obj) is dict:
+        channel = obj.get("channel")
+        kind = obj.get("type")
+        if type(channel) is str and (kind is None or type(kind) is str):
+            validate = _CHANNEL_VALIDATORS.get((channel, kind))
+            if validate is not None:
+                try:
+                    return cast("ServerMessage", validate(obj))
+                except ValidationError:
+                    pass  # the general path below reports it the same way as any other
     model = message_model_for(obj)
     if model is None:
         if strict:

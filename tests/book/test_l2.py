@@ -249,7 +249,7 @@ class TestValidity:
 
     def test_apply_result_is_frozen(self, book: OrderBook) -> None:
         result = book.apply(update_for((BIDS, ASKS)))
-        with pytest.raises(dataclasses.FrozenInstanceError):
+        with pytest.raises(AttributeError):
             result.checksum_ok = False  # type: ignore[misc]
         assert result.symbol == SYMBOL
         assert not result.snapshot
