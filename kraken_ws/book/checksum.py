@@ -102,6 +102,13 @@ def level_token(
     price: Decimal, qty: Decimal, price_precision: int | None, qty_precision: int | None
 ) -> str:
     """Return ``fmt(price) + fmt(qty)``, the contribution of one level (or one L3 order)."""
+    if price_precision is None and qty_precision is None:
+        # The common case (wire digits), in one call: this runs for every change near the top
+        # of a book. Without an "E", str() is the positional form checksum_token would use.
+        price_text = str(price)
+        qty_text = str(qty)
+        if "E" not in price_text and "E" not in qty_text:
+            return price_text.replace(".", "").lstrip("0") + qty_text.replace(".", "").lstrip("0")
     return checksum_token(price, price_precision) + checksum_token(qty, qty_precision)
 
 

@@ -13,7 +13,7 @@ from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookLevel, BookSnapshot, BookUpdate
 
 from ._state import BookState
-from .checksum import CHECKSUM_LEVELS, checksum_token
+from .checksum import CHECKSUM_LEVELS, level_token
 
 __all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
 
@@ -70,8 +70,6 @@ class BookView:
 
 # tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
 _tuple_new = tuple.__new__
-
-
 
 
 class _Ladder:
@@ -139,8 +137,8 @@ class _Ladder:
                     qtys.insert(i, qty)
                     rank = n - i if descending else i
                 if rank < CHECKSUM_LEVELS:
-                    token: bytes | None = (
-                        checksum_token(price, price_precision) + checksum_token(qty, qty_precision)
+                    token: bytes | None = level_token(
+                        price, qty, price_precision, qty_precision
                     ).encode("ascii")
                     dirty = True
                 else:
@@ -194,9 +192,8 @@ class _Ladder:
             qtys = self._qtys
             for i in indexes:
                 if tokens[i] is None:
-                    tokens[i] = (
-                        checksum_token(prices[i], price_precision)
-                        + checksum_token(qtys[i], qty_precision)
+                    tokens[i] = level_token(
+                        prices[i], qtys[i], price_precision, qty_precision
                     ).encode("ascii")
             text = b"".join([tokens[i] for i in indexes])  # type: ignore[misc]
         self._text = text
@@ -381,7 +378,8 @@ class OrderBook(BookState):
             asks.truncate(depth)
         if len(bids._prices) > depth:
             bids.truncate(depth)
-        computed = self._compute_checksum()
+        # Most updates at depth 25 and beyond change nothing in either top 10: reuse the CRC.
+        computed = self._compute_checksum() if asks._dirty or bids._dirty else self._crc
         expected = data.checksum
         ok = computed == expected
         if is_snapshot:

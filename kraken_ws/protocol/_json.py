@@ -23,10 +23,8 @@ def loads(data: str | bytes | bytearray | memoryview) -> Any:
     Raises:
         ValueError: The text is not valid JSON.
     """
-    if isinstance(data, str):
-        data = data.encode()
-    elif not isinstance(data, bytes):
-        data = bytes(data)
+    if type(data) is not bytes:  # websockets hands over bytes or str; bytes is the hot path
+        data = data.encode() if isinstance(data, str) else bytes(data)
     return jiter.from_json(data, float_mode="decimal", cache_mode="keys")
 
 
