@@ -120,7 +120,7 @@ class _Ladder:
         qtys = self._qtys
         tokens = self._tokens
         descending = self._descending
-        dirty = self._dirty
+        dirty = False
         for level in levels:
             price = level.price
             qty = level.qty
@@ -154,7 +154,8 @@ class _Ladder:
                 if (n - 1 - i if descending else i) < CHECKSUM_LEVELS:
                     dirty = True
             # else: deleting a level we do not hold changes nothing.
-        self._dirty = dirty
+        if dirty:
+            self._dirty = True
 
     def truncate(self, depth: int) -> None:
         excess = len(self._prices) - depth
@@ -337,25 +338,19 @@ class OrderBook(BookState):
         kind = type(message)
         if kind is BookUpdate or kind is BookSnapshot:
             items = message.data  # type: ignore[union-attr]
-            # The wire always sends one item per frame: skip the general loop for it.
-            if len(items) == 1 and items[0].symbol == self._symbol:
-                return self._apply_data(items[0], kind is BookSnapshot)
-        if isinstance(message, BookData):
+            # The wire always sends one item per frame: anything else takes the general loop.
+            if len(items) != 1 or items[0].symbol != self._symbol:
+                return self._apply_items(message)  # type: ignore[arg-type]
+            data: BookData = items[0]
+            is_snapshot = kind is BookSnapshot
+        elif isinstance(message, BookData):
             if message.symbol != self._symbol:
                 raise ValueError(f"{self._symbol} book got data for {message.symbol}")
-            return self._apply_data(message, snapshot)
-        is_snapshot = message.type == "snapshot"
-        result: ApplyResult | None = None
-        for data in message.data:
-            if data.symbol == self._symbol:
-                item = self._apply_data(data, is_snapshot)
-                if result is None or result.checksum_ok:
-                    result = item
-        if result is None:
-            raise ValueError(f"{self._symbol} book: message has no data for this symbol")
-        return result
-
-    def _apply_data(self, data: BookData, is_snapshot: bool) -> ApplyResult:
+            data = message
+            is_snapshot = snapshot
+        else:
+            return self._apply_items(message)
+        # One frame for the common case: this body runs for every update of every book.
         asks = self._asks
         bids = self._bids
         if is_snapshot:
@@ -367,10 +362,12 @@ class OrderBook(BookState):
         pp = self._price_precision
         qp = self._qty_precision
         # Most updates touch one side: skip the call for an empty list.
-        if data.asks:
-            asks.apply(data.asks, pp, qp)
-        if data.bids:
-            bids.apply(data.bids, pp, qp)
+        levels = data.asks
+        if levels:
+            asks.apply(levels, pp, qp)
+        levels = data.bids
+        if levels:
+            bids.apply(levels, pp, qp)
         # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
         # and a level can leave and another arrive within one message.
         depth = self._depth
@@ -390,6 +387,19 @@ class OrderBook(BookState):
         self._last_update = data.timestamp
         self._messages += 1
         return _tuple_new(ApplyResult, (self._symbol, ok, expected, computed, is_snapshot))
+
+    def _apply_items(self, message: BookSnapshot | BookUpdate) -> ApplyResult:
+        # Frames with several items (never seen on the wire) or items of other symbols.
+        is_snapshot = message.type == "snapshot"
+        result: ApplyResult | None = None
+        for data in message.data:
+            if data.symbol == self._symbol:
+                item = self.apply(data, snapshot=is_snapshot)
+                if result is None or result.checksum_ok:
+                    result = item
+        if result is None:
+            raise ValueError(f"{self._symbol} book: message has no data for this symbol")
+        return result
 
     def _compute_checksum(self) -> int:
         pp = self._price_precision
