@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--profile", action="store_true", help="cProfile our path per depth")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the frame counts")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (best kept)")
     args = parser.parse_args(argv)
 
     rows: list[tuple[int, int, float, float | None, dict[str, float]]] = []
