@@ -250,8 +250,12 @@ def main(argv: list[str] | None = None) -> None:
         streams[depth] = (snapshot, updates)
         # Best of several interleaved runs: the machine may be shared, and the minimum is the
         # least disturbed measurement of each side.
-        ours = min(run_ours(depth, snapshot, updates)[0] for _ in range(args.repeat))
-        runs = [run_pks(depth, snapshot, updates) for _ in range(args.repeat)]
+        ours_runs: list[float] = []
+        runs: list[float | None] = []
+        for _ in range(args.repeat):
+            ours_runs.append(run_ours(depth, snapshot, updates)[0])
+            runs.append(run_pks(depth, snapshot, updates))
+        ours = min(ours_runs)
         theirs = None if None in runs else min(r for r in runs if r is not None)
         stage_runs = [stage_times(depth, snapshot, updates) for _ in range(args.repeat)]
         stages = {k: min(run[k] for run in stage_runs) for k in stage_runs[0]}
