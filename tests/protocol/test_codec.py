@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from kraken_ws import decode, encode
 from kraken_ws.exceptions import DecodeError
 from kraken_ws.models.channels.book import BookUpdate
-from kraken_ws.models.messages import UnknownMessage
+from kraken_ws.models.messages import UnknownMessage, message_model_for
 from kraken_ws.protocol._json import dumps, format_decimal, loads
-from tests.wire import digits_equal
+from kraken_ws.protocol.codec import decode_object
+from tests.wire import digits_equal, load_jsonl
 
 json_scalars = (
     st.none()
@@ -273,3 +274,58 @@ def test_book_update_model_is_exact() -> None:
     level = message.data[0].asks[0]
     assert str(level.price) == "62807.0"
     assert level.qty.as_tuple().exponent == -8
+
+
+# --- the channel fast path agrees with tag dispatch -------------------------------------------
+
+
+def _by_tag(obj: Any) -> Any:
+    """The general path alone: the model message_tag names, else UnknownMessage."""
+    model = message_model_for(obj)
+    if model is None:
+        return UnknownMessage(raw=obj)
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        return UnknownMessage(raw=obj, error=f"{model.__name__}: {exc.errors()[0]['msg']}")
+
+
+def _assert_same_decoding(obj: Any) -> None:
+    fast = decode_object(obj)
+    slow = _by_tag(obj)
+    assert type(fast) is type(slow)
+    assert fast == slow
+    assert fast.model_fields_set == slow.model_fields_set
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values | frame_like)
+def test_fast_dispatch_matches_tag_dispatch(value: Any) -> None:
+    _assert_same_decoding(loads(json.dumps(value)))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"channel": "heartbeat"},
+        {"channel": "heartbeat", "type": "update"},  # heartbeat ignores type in tag dispatch
+        {"channel": ["book"], "type": "update", "data": []},  # unhashable tag
+        {"channel": "book", "type": {"a": 1}, "data": []},
+        {"channel": "book", "type": None, "data": []},
+        {"channel": "book", "type": "update", "data": [{"symbol": "X"}]},  # known tag, bad body
+        {"method": "pong", "req_id": 1},
+        {"channel": 7, "type": "update"},
+    ],
+)
+def test_fast_dispatch_edge_cases(obj: dict[str, Any]) -> None:
+    _assert_same_decoding(obj)
+
+
+def test_fast_dispatch_matches_on_every_recorded_frame() -> None:
+    frames = [line["frame"] for line in load_jsonl("third_party_server_frames.jsonl")]
+    frames += [
+        line["frame"] for line in load_jsonl("reference_frames.jsonl") if line["dir"] == "server"
+    ]
+    assert len(frames) > 5_000
+    for frame in frames:
+        _assert_same_decoding(frame)
