@@ -131,7 +131,7 @@ _runner = None
 def _exchange() -> LocalExchange:
     global _runner
     if _runner is None:
-        _runner = ThreadedExchange(rate=20, seed=1)
+        _runner = ThreadedExchange(LocalExchange(rate=20, seed=1))
         _runner.start()
         atexit.register(_runner.stop)
     assert _runner.exchange is not None

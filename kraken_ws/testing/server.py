@@ -1591,11 +1591,13 @@ class ThreadedExchange:
     the same loop).
 
     Args:
-        **kwargs: Passed to :class:`LocalExchange`.
+        exchange: The exchange to run, not started yet (default: ``LocalExchange()``); build it
+            with any of its keyword arguments: ``ThreadedExchange(LocalExchange(rate=20))``.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._kwargs = kwargs
+    def __init__(self, exchange: LocalExchange | None = None) -> None:
+        # Building the exchange here is safe: nothing in LocalExchange.__init__ binds to a loop.
+        self._exchange = exchange if exchange is not None else LocalExchange()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.exchange: LocalExchange | None = None
@@ -1611,9 +1613,8 @@ class ThreadedExchange:
         self._thread.start()
 
         async def create() -> LocalExchange:
-            exchange = LocalExchange(**self._kwargs)
-            await exchange.start()
-            return exchange
+            await self._exchange.start()
+            return self._exchange
 
         self.exchange = asyncio.run_coroutine_threadsafe(create(), self._loop).result(30)
         return self.exchange

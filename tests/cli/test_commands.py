@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kraken_ws._schema import build_schemas
-from kraken_ws.testing import ThreadedExchange
+from kraken_ws.testing import LocalExchange, ThreadedExchange
 
 from .conftest import invoke, one_line, run_cli
 
@@ -139,7 +139,7 @@ def test_schemas_out_writes_build_schemas(tmp_path: Path) -> None:
 
 class TestToken:
     def test_prints_a_token_and_never_the_secret(self) -> None:
-        with ThreadedExchange(rate=None) as exchange:
+        with ThreadedExchange(LocalExchange(rate=None)) as exchange:
             env = {"KRAKEN_API_KEY": exchange.api_key, "KRAKEN_API_SECRET": exchange.api_secret}
             result = invoke("token", "--rest-url", exchange.rest_url, env=env)
             assert result.exit_code == 0, result.output
@@ -150,7 +150,7 @@ class TestToken:
             assert as_json.stdout.startswith('{"token": "')
 
     def test_refused_credentials_exit_1_without_the_secret(self) -> None:
-        with ThreadedExchange(rate=None) as exchange:
+        with ThreadedExchange(LocalExchange(rate=None)) as exchange:
             secret = "c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1wcmludGVk"
             env = {"KRAKEN_API_KEY": exchange.api_key, "KRAKEN_API_SECRET": secret}
             result = invoke("token", "--rest-url", exchange.rest_url, env=env)

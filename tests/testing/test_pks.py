@@ -45,7 +45,7 @@ BTC: InstrumentSpec = DEFAULT_INSTRUMENTS[0]
 
 
 async def test_orderbook_client_1000_updates_no_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    with ThreadedExchange(instruments=[BTC], rate=600, seed=3) as ex:
+    with ThreadedExchange(LocalExchange(instruments=[BTC], rate=600, seed=3)) as ex:
         monkeypatch.setattr(kraken_spot.SpotOrderBookClient, "WS_URL", base(ex.ws_url))
         monkeypatch.setattr(orderbook_module.Market, "URL", ex.rest_url)
         updates = 0
