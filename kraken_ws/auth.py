@@ -57,15 +57,22 @@ def sign(uri_path: str, nonce: int | str, postdata: str, secret: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
+#: Nonce units per second: python-kraken-sdk's scale (10 ns), the largest in common use. Kraken
+#: keeps the last nonce of each key and refuses anything not above it, so a key that
+#: python-kraken-sdk signed with would refuse millisecond nonces for good ("EAPI:Invalid
+#: nonce"): users switching to us keep their keys.
+NONCE_UNITS_PER_SECOND = 100_000_000
+
+
 class _NonceSource:
-    """Strictly increasing nonces: wall-clock milliseconds, bumped when the clock repeats."""
+    """Strictly increasing nonces: wall-clock 10 ns units, bumped when the clock repeats."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._last = 0
 
     def __call__(self) -> int:
-        candidate = int(self._clock() * 1000)
+        candidate = int(self._clock() * NONCE_UNITS_PER_SECOND)
         # Two calls in the same millisecond, or a clock that stepped back, must still increase:
         # Kraken rejects a nonce that is not larger than the previous one for the key.
         self._last = max(candidate, self._last + 1)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 
-from ..auth import sign
+from ..auth import NONCE_UNITS_PER_SECOND, sign
 from ..exceptions import KrakenAPIError, api_error_for
 from .exceptions import KrakenAuthenticationError
 
@@ -57,7 +57,7 @@ class RestSession:
         """
         # pks can repeat a nonce when called twice within 10 ns of clock resolution; Kraken
         # rejects a nonce that is not larger than the last one, so never repeat.
-        self._last_nonce = max(int(time.time() * 100_000_000), self._last_nonce + 1)
+        self._last_nonce = max(int(time.time() * NONCE_UNITS_PER_SECOND), self._last_nonce + 1)
         return str(self._last_nonce)
 
     @staticmethod

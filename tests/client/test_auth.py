@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.parse import parse_qs
 
 import httpx
@@ -193,3 +194,26 @@ def _assert_no_secrets(*texts: str) -> None:
         assert SECRET not in text
         assert SECRET[:12] not in text
         assert TOKEN not in text
+
+
+async def test_a_key_python_kraken_sdk_signed_with_keeps_working() -> None:
+    """Kraken remembers a key's last nonce: ours must not be below python-kraken-sdk's scale."""
+    from kraken_ws.testing import LocalExchange
+
+    async with LocalExchange(rate=None, heartbeat_interval=None) as ex:
+        # python-kraken-sdk 3.5.1 SpotClient.get_nonce: str(int(time.time() * 100_000_000)).
+        nonce = str(int(time.time() * 100_000_000))
+        body = f"nonce={nonce}"
+        async with httpx.AsyncClient() as http:
+            response = await http.post(
+                ex.rest_url + TOKEN_PATH,
+                content=body,
+                headers={
+                    "API-Key": ex.api_key,
+                    "API-Sign": sign(TOKEN_PATH, nonce, body, ex.api_secret),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+        assert response.json()["error"] == []
+        provider = TokenProvider(ex.api_key, ex.api_secret, rest_url=ex.rest_url)
+        assert await provider.get()
