@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 
-from ..auth import NONCE_UNITS_PER_SECOND, sign
+from ..auth import NONCE_UNITS_PER_SECOND, http_client, sign
 from ..exceptions import KrakenAPIError, api_error_for
 from .exceptions import KrakenAuthenticationError
 
@@ -122,7 +122,7 @@ class RestSession:
         # pks semantics: the default 10 means "the client's TIMEOUT".
         seconds = self.timeout if timeout == 10 else timeout
         if self._http is None:
-            self._http = httpx.AsyncClient()
+            self._http = await http_client()
         response = await self._http.request(
             method,
             f"{url}?{query}" if query else url,

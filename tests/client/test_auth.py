@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from urllib.parse import parse_qs
 
@@ -217,3 +218,31 @@ async def test_a_key_python_kraken_sdk_signed_with_keeps_working() -> None:
         assert response.json()["error"] == []
         provider = TokenProvider(ex.api_key, ex.api_secret, rest_url=ex.rest_url)
         assert await provider.get()
+
+
+async def test_tls_context_is_built_once_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx would build a TLS context (20-50 ms of CPU) on the loop for every token fetch."""
+    import threading
+
+    from kraken_ws import auth
+
+    built_in: list[threading.Thread] = []
+    real = httpx.create_ssl_context
+
+    def spy() -> ssl.SSLContext:
+        built_in.append(threading.current_thread())
+        return real()
+
+    monkeypatch.setattr(auth, "_tls_context", None)
+    monkeypatch.setattr(httpx, "create_ssl_context", spy)
+    first = await auth.http_client()
+    second = await auth.http_client()
+    try:
+        assert len(built_in) == 1
+        assert built_in[0] is not threading.main_thread()
+        assert isinstance(auth._tls_context, ssl.SSLContext)
+    finally:
+        await first.aclose()
+        await second.aclose()
