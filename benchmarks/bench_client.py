@@ -138,7 +138,7 @@ async def ours_stream(urls: dict[str, str], seconds: float) -> tuple[list[float]
 async def ours_orders(urls: dict[str, str]) -> list[float]:
     rtts: list[float] = []
     async with _client(urls, private=True) as client:
-        await client.ping(endpoint="auth")  # connection and token up before timing
+        await client.cancel_all()  # connection and token up before timing
         for _ in range(ORDERS):
             started = time.perf_counter()
             await client.add_order(

@@ -334,6 +334,12 @@ class _Connection:
             opened = False
             try:
                 self.proto.connecting()
+                tokens = client._tokens
+                if self.endpoint != "public" and tokens.has_credentials and tokens.cached is None:
+                    # Every request here but ping needs the token: fetch it while the socket
+                    # connects, so that the first order does not wait for a REST round trip.
+                    # Shared with any request that asks meanwhile (single flight).
+                    client._spawn(tokens.get())
                 self.transport = await client._connector(self.url)
                 token: str | None = None
                 if self.proto.needs_token:

@@ -221,6 +221,18 @@ class TestTrading:
             await client.amend_order(order_id="OXXXXX-XXXXX-XXXXXX", limit_price=1)
         assert info.value.method == "amend_order"
 
+    async def test_token_fetched_while_the_private_socket_connects(
+        self, client: KrakenWSClient
+    ) -> None:
+        # ping needs no token; the first order should not have to wait for a REST round trip.
+        await client.ping(endpoint="auth")
+        async with asyncio.timeout(3 * SCALE):
+            await asyncio.gather(*client._tasks)  # the background fetch
+        assert client._tokens.cached is not None
+        assert client._tokens.fetch_count == 1
+        await client.cancel_all()
+        assert client._tokens.fetch_count == 1
+
     async def test_rejected_token_refetched(
         self, client: KrakenWSClient, exchange: LocalExchange
     ) -> None:
