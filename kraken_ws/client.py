@@ -42,7 +42,11 @@ from .exceptions import (
 )
 from .models.channels.balances import BalancesSubscribeParams, BalancesUnsubscribeParams
 from .models.channels.book import BookSubscribeParams, BookUnsubscribeParams
-from .models.channels.executions import ExecutionsSubscribeParams, ExecutionsUnsubscribeParams
+from .models.channels.executions import (
+    ExecutionsSubscribeParams,
+    ExecutionsSubscribeResult,
+    ExecutionsUnsubscribeParams,
+)
 from .models.channels.instrument import InstrumentSubscribeParams, InstrumentUnsubscribeParams
 from .models.channels.level3 import Level3SubscribeParams, Level3UnsubscribeParams
 from .models.channels.ohlc import OhlcSubscribeParams, OhlcUnsubscribeParams
@@ -182,6 +186,16 @@ def _symbols_of(event: ClientEvent) -> set[str]:
     if isinstance(data, list):
         return {s for item in data if isinstance(s := getattr(item, "symbol", None), str)}
     return set()
+
+
+def _calibrate(limiter: TradingRateLimiter, responses: Sequence[BaseModel]) -> None:
+    # Every executions ack (a user's subscribe or a replay after a reconnect) names the
+    # account's tier maximum: the local model follows it rather than the tier it was built with.
+    for response in responses:
+        if isinstance(response, SubscribeSuccess):
+            result = response.result
+            if isinstance(result, ExecutionsSubscribeResult) and result.maxratecount:
+                limiter.calibrate(result.maxratecount)
 
 
 # --- event queues -------------------------------------------------------------------------------
@@ -483,6 +497,8 @@ class _Connection:
         if isinstance(event, ChannelData):
             client._on_channel_data(event.message)
         elif isinstance(event, RequestCompleted):
+            if client.rate_limiter is not None:
+                _calibrate(client.rate_limiter, event.responses)
             future = self.waiters.pop(event.req_id, None)
             if future is not None:
                 if not future.done():

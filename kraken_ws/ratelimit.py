@@ -82,6 +82,25 @@ class TradingRateLimiter:
         self._counters: dict[str, tuple[float, float]] = {}  # symbol -> (value, at)
         self._orders: dict[str, tuple[str, float]] = {}  # order id / cl_ord_id -> (symbol, born)
 
+    def calibrate(self, maxratecount: int) -> None:
+        """Adopt the account's threshold from an ``executions`` ack (``maxratecount``).
+
+        The client calls this for every ``executions`` subscription ack, so the model follows
+        the account's real tier whatever tier it was built with. A threshold of a known tier
+        takes that tier's decay too; any other keeps the current decay (the ack does not carry
+        it). Counters already modelled are kept.
+
+        Args:
+            maxratecount: The ack's tier maximum, e.g. ``125``.
+        """
+        if maxratecount <= 0:
+            return
+        for limits in TIERS.values():
+            if limits.threshold == maxratecount:
+                self.limits = limits
+                return
+        self.limits = TierLimits(decay=self.limits.decay, threshold=maxratecount)
+
     def counter(self, symbol: str) -> float:
         """The modelled counter of a pair now."""
         value, at = self._counters.get(symbol, (0.0, self._clock()))

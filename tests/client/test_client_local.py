@@ -22,10 +22,12 @@ from kraken_ws.exceptions import (
     KrakenAPIError,
     UnsupportedPair,
 )
+from kraken_ws.models.channels.executions import ExecutionsSubscribeResult
 from kraken_ws.models.channels.ticker import TickerUnsubscribeParams
 from kraken_ws.models.methods.batch_add import BatchAddOrder
 from kraken_ws.protocol.events import BookResync, Disconnected, Resubscribed
 from kraken_ws.protocol.state import ConnectionState
+from kraken_ws.ratelimit import TIERS, TradingRateLimiter
 from kraken_ws.testing import LocalExchange
 
 from .conftest import SCALE
@@ -232,6 +234,14 @@ class TestTrading:
         assert client._tokens.fetch_count == 1
         await client.cancel_all()
         assert client._tokens.fetch_count == 1
+
+    async def test_rate_limiter_follows_the_accounts_tier(self, exchange: LocalExchange) -> None:
+        limiter = TradingRateLimiter()  # starter, while the exchange's account is intermediate
+        async with make_client(exchange, rate_limiter=limiter) as client:
+            ack = (await client.subscribe_executions())[0]
+            assert isinstance(ack.result, ExecutionsSubscribeResult)
+            assert ack.result.maxratecount == TIERS["intermediate"].threshold
+            assert limiter.limits == TIERS["intermediate"]
 
     async def test_rejected_token_refetched(
         self, client: KrakenWSClient, exchange: LocalExchange

@@ -89,3 +89,18 @@ async def test_client_refuses_before_sending() -> None:
             await client.add_order(order_type="market", side="buy", symbol="BTC/USD", order_qty=1)
     assert fake.received == []
     await fake.server.aclose()
+
+
+def test_calibrate_adopts_the_acks_tier() -> None:
+    clock = Clock()
+    limiter = TradingRateLimiter("starter", clock=clock)
+    limiter.charge("BTC/USD", 50)
+    limiter.calibrate(180)  # pro's maximum: pro's decay too
+    assert limiter.limits == TIERS["pro"]
+    assert limiter.counter("BTC/USD") == 50  # what was modelled is kept
+    limiter.charge("BTC/USD", 100)  # would have been refused at starter's 60
+    limiter.calibrate(500)  # not a published tier: threshold only
+    assert limiter.limits.threshold == 500
+    assert limiter.limits.decay == TIERS["pro"].decay
+    limiter.calibrate(0)  # nonsense is ignored
+    assert limiter.limits.threshold == 500
