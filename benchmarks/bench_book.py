@@ -156,23 +156,25 @@ def run_ours(depth: int, snapshot: bytes, updates: list[bytes]) -> tuple[list[fl
     return times, book
 
 
-def stage_times(depth: int, snapshot: bytes, updates: list[bytes]) -> dict[str, float]:
-    """Seconds per stage over the stream: decode, validate, apply (incl. truncate + checksum).
+def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float]]:
+    """Seconds per chunk of the stream for JSON alone and for the whole decode.
 
-    Each stage runs in the same streaming loop shape as the full path (no big intermediate
-    lists that would make the garbage collector's work differ); a stage's time is the
-    difference between two loops.
+    The same streaming loop shape as the full path (no big intermediate lists that would make
+    the garbage collector's work differ). With the full path's chunks, a stage's time is the
+    difference between two loops: validate = decode - JSON, apply = full path - decode.
     """
-    start = time.perf_counter()
-    for raw in updates:
-        loads(raw)
-    t_json = time.perf_counter() - start
-    start = time.perf_counter()
-    for raw in updates:
-        decode(raw)
-    t_validate = time.perf_counter() - start - t_json
-    t_full = sum(run_ours(depth, snapshot, updates)[0])
-    return {"json": t_json, "validate": t_validate, "apply": t_full - t_json - t_validate}
+    json_times: list[float] = []
+    decode_times: list[float] = []
+    for chunk in _chunks(updates):
+        start = time.perf_counter()
+        for raw in chunk:
+            loads(raw)
+        json_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for raw in chunk:
+            decode(raw)
+        decode_times.append(time.perf_counter() - start)
+    return json_times, decode_times
 
 
 # --- python-kraken-sdk -----------------------------------------------------------------------
@@ -272,14 +274,20 @@ def main(argv: list[str] | None = None) -> None:
         # one run, not the figure, and both sides are filtered the same way.
         ours_runs: list[list[float]] = []
         pks_runs: list[list[float] | None] = []
+        json_runs: list[list[float]] = []
+        decode_runs: list[list[float]] = []
         for _ in range(args.repeat):
             ours_runs.append(run_ours(depth, snapshot, updates)[0])
             pks_runs.append(run_pks(depth, snapshot, updates))
+            json_times, decode_times = stage_chunks(updates)
+            json_runs.append(json_times)
+            decode_runs.append(decode_times)
         ours = _best_chunks(ours_runs)
         complete = [run for run in pks_runs if run is not None]
         theirs = _best_chunks(complete) if len(complete) == len(pks_runs) else None
-        stage_runs = [stage_times(depth, snapshot, updates) for _ in range(args.repeat)]
-        stages = {k: min(run[k] for run in stage_runs) for k in stage_runs[0]}
+        t_json = _best_chunks(json_runs)
+        t_decode = _best_chunks(decode_runs)
+        stages = {"json": t_json, "validate": t_decode - t_json, "apply": ours - t_decode}
         rows.append((depth, n, ours, theirs, stages))
 
     print("L2 book updates: decode + validate + apply + checksum verify (same frames)")
