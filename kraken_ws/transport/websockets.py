@@ -47,16 +47,25 @@ def _closed_from(exc: websockets.exceptions.ConnectionClosed) -> ConnectionClose
     return error
 
 
+def _mapped(exc: BaseException) -> BaseException:
+    # Our exception for a websockets/OS error, or the error itself if it is neither.
+    if isinstance(exc, websockets.exceptions.ConnectionClosed):
+        return _closed_from(exc)
+    if isinstance(exc, OSError | websockets.exceptions.WebSocketException):
+        error = ConnectionClosedError(
+            f"connection failed: {type(exc).__name__}: {exc}", code=1006, reason=str(exc)
+        )
+        error.__cause__ = exc
+        return error
+    return exc
+
+
 @contextlib.contextmanager
 def _map_errors() -> Iterator[None]:
     try:
         yield
-    except websockets.exceptions.ConnectionClosed as exc:
-        raise _closed_from(exc) from exc
     except (OSError, websockets.exceptions.WebSocketException) as exc:
-        raise ConnectionClosedError(
-            f"connection failed: {type(exc).__name__}: {exc}", code=1006, reason=str(exc)
-        ) from exc
+        raise _mapped(exc) from exc
 
 
 class WebsocketsTransport:
@@ -87,8 +96,12 @@ class WebsocketsTransport:
         Raises:
             ConnectionClosed: The connection closed.
         """
-        with _map_errors():
+        # try/except rather than _map_errors(): this runs for every frame, and a generator
+        # context manager costs more than the rest of this method.
+        try:
             data = await self._ws.recv()
+        except (OSError, websockets.exceptions.WebSocketException) as exc:
+            raise _mapped(exc) from exc
         return data if isinstance(data, str) else data.decode("utf-8", "replace")
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
