@@ -130,6 +130,10 @@ class _Ladder:
             # rank: 0 for the best level of this side, counted after the change.
             if qty:
                 if held:
+                    # The level keeps the price object it was created with (the token is rendered
+                    # from it, here and when it re-enters the top 10): "61234.50" updating a
+                    # level held as "61234.5" changes its qty, not its checksum text.
+                    price = prices[i]
                     qtys[i] = qty
                     rank = n - 1 - i if descending else i
                 else:

@@ -378,3 +378,18 @@ class TestReadAPI:
         assert "valid=True" in text
         assert book.symbol == SYMBOL
         assert book.depth == 3
+
+
+def test_a_level_keeps_its_first_price_text() -> None:
+    """An update naming a held price with other trailing zeros changes the qty, not the text."""
+    book = OrderBook(SYMBOL, 10)
+    bids = [(f"{100 - i}.5", "1.0") for i in range(12)]
+    asks = [(f"{200 + i}.5", "1.0") for i in range(12)]
+    snapshot = book_frame("snapshot", SYMBOL, bids=bids, asks=asks, checksum=0)
+    book.apply(snapshot)
+    first = book.compute_checksum()
+    # Same price as the best bid, written with one more zero; the qty does not change.
+    update = book_frame("update", SYMBOL, bids=[("100.50", "1.0")], asks=[], checksum=first)
+    assert book.apply(update).checksum_ok
+    assert book.bids(1) == [(Decimal("100.5"), Decimal("1.0"))]
+    assert str(book.bids(1)[0][0]) == "100.5"
