@@ -121,9 +121,8 @@ class RestSession:
                 headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
         # pks semantics: the default 10 means "the client's TIMEOUT".
         seconds = self.timeout if timeout == 10 else timeout
-        if self._http is None:
-            self._http = await http_client()
-        response = await self._http.request(
+        http = self._http or await self._open_http()
+        response = await http.request(
             method,
             f"{url}?{query}" if query else url,
             content=data.encode() if method not in {"GET", "DELETE"} else None,
@@ -131,6 +130,15 @@ class RestSession:
             timeout=seconds,
         )
         return self._check(response, uri, return_raw=return_raw)
+
+    async def _open_http(self) -> httpx.AsyncClient:
+        client = await http_client()
+        # Another request may have opened one while we awaited: keep a single client.
+        if self._http is None:
+            self._http = client
+            return client
+        await client.aclose()
+        return self._http
 
     @staticmethod
     def _check(response: httpx.Response, uri: str, *, return_raw: bool) -> Any:
