@@ -32,6 +32,7 @@ LATENCY_SECONDS = 3.0
 ORDERS = 200
 THROUGHPUT_RATE = 20_000  # asks the exchange for more than it can publish: it runs flat out
 THROUGHPUT_SECONDS = 3.0
+THROUGHPUT_ROUNDS = 2
 
 
 def _serve(conn: Connection, kwargs: dict[str, Any]) -> None:
@@ -262,9 +263,16 @@ def main() -> None:
         pks_lat, _, _ = _run(lambda: pks_stream(urls, LATENCY_SECONDS))
         ours_rtt = _run(lambda: ours_orders(urls))
         pks_rtt = _run(lambda: pks_orders(urls))
+    ours_rates: list[float] = []
+    pks_rates: list[float] = []
     with Exchange(rate=THROUGHPUT_RATE, seed=7, **common) as urls:
-        _, ours_n, ours_t = _run(lambda: ours_stream(urls, THROUGHPUT_SECONDS))
-        _, pks_n, pks_t = _run(lambda: pks_stream(urls, THROUGHPUT_SECONDS))
+        # Alternating rounds, best of each: the exchange's cost per tick drifts as its market
+        # evolves, and the machine may be shared.
+        for _ in range(THROUGHPUT_ROUNDS):
+            _, ours_n, ours_t = _run(lambda: ours_stream(urls, THROUGHPUT_SECONDS))
+            ours_rates.append(ours_n / ours_t)
+            _, pks_n, pks_t = _run(lambda: pks_stream(urls, THROUGHPUT_SECONDS))
+            pks_rates.append(pks_n / pks_t)
     print(f"{'scenario':<44}{'kraken-ws':>20}{'python-kraken-sdk':>22}")
     print(
         f"{f'frame -> event latency p50/p99 ms ({LATENCY_RATE}/s)':<44}"
@@ -274,8 +282,9 @@ def main() -> None:
         f"{f'add_order round trip p50/p99 ms ({ORDERS} orders)':<44}{_ms(ours_rtt):>20}"
         f"{_ms(pks_rtt):>22}"
     )
-    ours_rate, pks_rate = ours_n / ours_t, pks_n / pks_t
-    print(f"{'sustained book events/s, one connection':<44}{ours_rate:>20,.0f}{pks_rate:>22,.0f}")
+    ours_rate, pks_rate = max(ours_rates), max(pks_rates)
+    label = f"sustained book events/s (best of {THROUGHPUT_ROUNDS})"
+    print(f"{label:<44}{ours_rate:>20,.0f}{pks_rate:>22,.0f}")
     print(
         "(kraken-ws events are typed, exact-decimal models; python-kraken-sdk's are json.loads "
         "dicts with floats;\n the exchange's own ceiling is about 6,000 frames/s on this machine, "
