@@ -105,7 +105,7 @@ class _NonceSource:
 
     def __call__(self) -> int:
         candidate = int(self._clock() * NONCE_UNITS_PER_SECOND)
-        # Two calls in the same millisecond, or a clock that stepped back, must still increase:
+        # Two calls within one clock tick, or a clock that stepped back, must still increase:
         # Kraken rejects a nonce that is not larger than the previous one for the key.
         self._last = max(candidate, self._last + 1)
         return self._last
