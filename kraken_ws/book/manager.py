@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 from kraken_ws.book.l2 import ApplyResult, OrderBook
 from kraken_ws.book.l3 import L3Book
@@ -14,9 +14,10 @@ from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
 __all__ = ["BookEvent", "BookManager", "BookUpdated", "ResyncNeeded"]
 
 
-@dataclass(frozen=True, slots=True)
-class BookUpdated:
-    """A tracked book applied a message and its checksum verified.
+class BookUpdated(NamedTuple):
+    """A tracked book applied a message and its checksum verified (an immutable named tuple).
+
+    A named tuple, like :class:`~kraken_ws.book.ApplyResult`: one is built per book message.
 
     Attributes:
         symbol: The pair.
@@ -54,6 +55,8 @@ BookEvent: TypeAlias = BookUpdated | ResyncNeeded
 """What :meth:`BookManager.feed` reports."""
 
 _Book: TypeAlias = OrderBook | L3Book
+# tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
+_tuple_new = tuple.__new__
 _Channel: TypeAlias = Literal["book", "level3"]
 
 
@@ -225,13 +228,20 @@ class BookManager:
         events: list[BookEvent] = []
         if isinstance(message, BookUpdate | BookSnapshot):
             snapshot = message.type == "snapshot"
-            for data in message.data:
+            items = message.data
+            for data in items:
                 book = self._books.get(data.symbol)
                 if not isinstance(book, OrderBook):
                     continue
                 if snapshot or book.is_valid:
-                    result = book.apply(data, snapshot=snapshot)
-                    self._verdict(book, "book", result, events)
+                    # The whole frame when it is the wire's usual single item: the engine's
+                    # fast path.
+                    result = book.apply(message if len(items) == 1 else data, snapshot=snapshot)
+                    if result.checksum_ok and not snapshot:
+                        # The common case, without the general bookkeeping of _verdict.
+                        events.append(_tuple_new(BookUpdated, (data.symbol, "book", result)))
+                    else:
+                        self._verdict(book, "book", result, events)
                 else:
                     self._stale_update(book, "book", data.checksum, events)
         elif isinstance(message, Level3Update | Level3Snapshot):
