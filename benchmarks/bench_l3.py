@@ -15,6 +15,7 @@ and 1000 (about 1.5 order events per update, like Kraken's).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from decimal import Decimal
@@ -55,7 +56,13 @@ async def _record(depth: int, count: int) -> list[str]:
                 assert isinstance(text, str)
                 if json.loads(text).get("channel") == "level3":
                     frames.append(text)
-        return frames
+            # Read what is still in flight: a client that stops reading never sees the close
+            # frame behind it, and the close handshake then waits for its timeout.
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    async with asyncio.timeout(0.05):
+                        await ws.recv()
+        return frames[:count]
 
 
 # --- kraken-ws -----------------------------------------------------------------------------

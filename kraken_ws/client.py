@@ -430,6 +430,10 @@ class _Connection:
         try:
             while True:
                 text = await transport.recv()
+                if self._closing:
+                    # The client is closing: read on to the server's close frame (it waits
+                    # behind whatever was already in flight) without decoding any of it.
+                    continue
                 if self.client._on_raw_frame is not None:
                     try:
                         self.client._on_raw_frame(self.endpoint, text)
