@@ -1,4 +1,4 @@
-"""WebSocket token retrieval over Kraken's REST API (with ``compat._rest``, our only httpx user).
+"""WebSocket token retrieval over Kraken's REST API (the client's only ``httpx`` user).
 
 Private channels and every trading method carry a short-lived token in ``params.token``. The
 token comes from ``POST /0/private/GetWebSocketsToken``, signed with the API secret
