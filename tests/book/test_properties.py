@@ -151,6 +151,25 @@ class L2Machine(RuleBasedStateMachine):
             expected = book_checksum(self.asks.items(), self.bids.items(), self.pp, self.qp)
             assert self.book.compute_checksum() == expected
 
+    @invariant()
+    def read_api_matches_reference(self) -> None:
+        bids = sorted(self.bids.items(), reverse=True)
+        asks = sorted(self.asks.items())
+        book = self.book
+        assert book.best_bid == (bids[0] if bids else None)
+        assert book.best_ask == (asks[0] if asks else None)
+        assert book.bids(2) == bids[:2]
+        assert book.asks(2) == asks[:2]
+        for price in (Decimal("0.1"), Decimal("1.5"), Decimal("3.0"), Decimal("9.9")):
+            assert book.depth_at(price, "bid") == self.bids.get(price, Decimal(0))
+            assert book.depth_at(price, "ask") == self.asks.get(price, Decimal(0))
+            assert book.cumulative_qty("bid", price) == sum(
+                (qty for p, qty in bids if p >= price), Decimal(0)
+            )
+            assert book.cumulative_qty("ask", price) == sum(
+                (qty for p, qty in asks if p <= price), Decimal(0)
+            )
+
 
 TestL2Properties = L2Machine.TestCase
 TestL2Properties.settings = SETTINGS
