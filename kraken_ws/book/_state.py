@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["BookState"]
+import zlib
+from typing import Protocol
+
+__all__ = ["BookState", "CachedSide"]
+
+
+class CachedSide(Protocol):
+    """One side of a book that caches the checksum text of its 10 best levels."""
+
+    _dirty: bool
+    """Whether the cached text is stale (a change reached the 10 best levels)."""
+
+    def checksum_text(self, price_precision: int | None, qty_precision: int | None) -> bytes:
+        """The side's checksum text, rebuilt only when stale."""
+        ...
 
 
 class BookState:
@@ -16,6 +30,8 @@ class BookState:
     """
 
     __slots__ = (
+        "_asks_crc",
+        "_crc",
         "_depth",
         "_has_snapshot",
         "_last_checksum",
@@ -45,6 +61,21 @@ class BookState:
         self._last_checksum: int | None = None
         self._last_update: str | None = None
         self._messages = 0
+        self._asks_crc = 0
+        self._crc = 0
+
+    def _crc_of(self, asks: CachedSide, bids: CachedSide) -> int:
+        # Asks first, then bids, as Kraken joins them. Each side caches its text; the CRC of
+        # the asks is cached here, and the whole value is reused while neither side changed.
+        pp = self._price_precision
+        qp = self._qty_precision
+        if asks._dirty:
+            self._asks_crc = zlib.crc32(asks.checksum_text(pp, qp))
+        elif not bids._dirty:
+            return self._crc
+        # crc32(b, crc32(a)) == crc32(a + b): no need to join the two halves.
+        self._crc = zlib.crc32(bids.checksum_text(pp, qp), self._asks_crc)
+        return self._crc
 
     @property
     def symbol(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -273,7 +272,7 @@ class OrderBook(BookState):
         ValueError: ``depth`` is not positive.
     """
 
-    __slots__ = ("_asks", "_asks_crc", "_bids", "_crc")
+    __slots__ = ("_asks", "_bids")
 
     def __init__(
         self,
@@ -286,8 +285,6 @@ class OrderBook(BookState):
         super().__init__(symbol, depth, price_precision, qty_precision)
         self._bids = _Ladder(descending=True)
         self._asks = _Ladder(descending=False)
-        self._asks_crc = 0
-        self._crc = 0
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -380,7 +377,7 @@ class OrderBook(BookState):
         if len(bids._prices) > depth:
             bids.truncate(depth)
         # Most updates at depth 25 and beyond change nothing in either top 10: reuse the CRC.
-        computed = self._compute_checksum() if asks._dirty or bids._dirty else self._crc
+        computed = self._crc_of(asks, bids) if asks._dirty or bids._dirty else self._crc
         expected = data.checksum
         ok = computed == expected
         if is_snapshot:
@@ -405,28 +402,13 @@ class OrderBook(BookState):
             raise ValueError(f"{self._symbol} book: message has no data for this symbol")
         return result
 
-    def _compute_checksum(self) -> int:
-        pp = self._price_precision
-        qp = self._qty_precision
-        asks = self._asks
-        bids = self._bids
-        # Each side's text is cached; the CRC of the asks text is cached with it, and the whole
-        # value is reused while neither side changed within its top 10.
-        if asks._dirty:
-            self._asks_crc = zlib.crc32(asks.checksum_text(pp, qp))
-        elif not bids._dirty:
-            return self._crc
-        # crc32(b, crc32(a)) == crc32(a + b): no need to join the two halves.
-        self._crc = zlib.crc32(bids.checksum_text(pp, qp), self._asks_crc)
-        return self._crc
-
     def compute_checksum(self) -> int:
         """Compute the checksum of the book as it is now.
 
         Returns:
             The unsigned CRC32 over the top 10 levels per side.
         """
-        return self._compute_checksum()
+        return self._crc_of(self._asks, self._bids)
 
     # --- reading -------------------------------------------------------------------------------
 

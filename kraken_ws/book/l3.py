@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,10 +56,21 @@ class _Queue:
     depth 100 or 1000 most messages reuse it instead of re-joining dozens of order tokens.
     """
 
-    __slots__ = ("_descending", "_dirty", "_edge", "_level_text", "_levels", "_prices", "_text")
+    __slots__ = (
+        "_descending",
+        "_dirty",
+        "_edge",
+        "_level_text",
+        "_levels",
+        "_prices",
+        "_text",
+        "_tokens",
+    )
 
-    def __init__(self, *, descending: bool) -> None:
+    def __init__(self, *, descending: bool, tokens: dict[str, bytes]) -> None:
         self._descending = descending
+        # Checksum token per order id, shared with the book (which drops a changed order's).
+        self._tokens = tokens
         self._levels: dict[Decimal, dict[str, L3Order]] = {}
         self._prices = SortedList()
         self._text = b""
@@ -119,11 +129,10 @@ class _Queue:
             self._dirty = True
         return dropped
 
-    def checksum_text(
-        self, tokens: dict[str, bytes], price_precision: int | None, qty_precision: int | None
-    ) -> bytes:
+    def checksum_text(self, price_precision: int | None, qty_precision: int | None) -> bytes:
         if not self._dirty:
             return self._text
+        tokens = self._tokens
         parts: list[bytes] = []
         top = self.top_prices(CHECKSUM_LEVELS)
         levels = self._levels
@@ -190,7 +199,7 @@ class L3Book(BookState):
         ValueError: ``depth`` is not positive.
     """
 
-    __slots__ = ("_asks", "_asks_crc", "_bids", "_crc", "_index", "_tokens")
+    __slots__ = ("_asks", "_bids", "_index", "_tokens")
 
     def __init__(
         self,
@@ -201,13 +210,11 @@ class L3Book(BookState):
         qty_precision: int | None = None,
     ) -> None:
         super().__init__(symbol, depth, price_precision, qty_precision)
-        self._bids = _Queue(descending=True)
-        self._asks = _Queue(descending=False)
-        self._index: dict[str, L3Order] = {}
         # Checksum token per order id, dropped whenever that order changes.
         self._tokens: dict[str, bytes] = {}
-        self._asks_crc = 0
-        self._crc = 0
+        self._bids = _Queue(descending=True, tokens=self._tokens)
+        self._asks = _Queue(descending=False, tokens=self._tokens)
+        self._index: dict[str, L3Order] = {}
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -371,19 +378,7 @@ class L3Book(BookState):
         Returns:
             The unsigned CRC32 over every order of the top 10 price levels per side.
         """
-        pp = self._price_precision
-        qp = self._qty_precision
-        tokens = self._tokens
-        asks = self._asks
-        bids = self._bids
-        # Asks first, then bids, as the L2 checksum; each side's text and the asks' CRC are
-        # cached, and crc32(b, crc32(a)) == crc32(a + b).
-        if asks._dirty:
-            self._asks_crc = zlib.crc32(asks.checksum_text(tokens, pp, qp))
-        elif not bids._dirty:
-            return self._crc
-        self._crc = zlib.crc32(bids.checksum_text(tokens, pp, qp), self._asks_crc)
-        return self._crc
+        return self._crc_of(self._asks, self._bids)
 
     # --- reading -------------------------------------------------------------------------------
 
