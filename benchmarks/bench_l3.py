@@ -23,6 +23,7 @@ from typing import Any
 
 import websockets
 
+from benchmarks.bench_book import best_chunks
 from kraken_ws.auth import TokenProvider
 from kraken_ws.book import L3Book, level3_checksum
 from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
@@ -152,14 +153,6 @@ def run_naive(depth: int, frames: list[str]) -> list[float]:
     return times
 
 
-def _best_chunks(runs: list[list[float]]) -> float:
-    # Per chunk, the fastest run: a slow spell of a shared machine spoils one chunk, not the sum.
-    total = 0.0
-    for times in zip(*runs, strict=True):
-        total += min(times)
-    return total
-
-
 def main() -> None:
     print("\n== level3 book: decode + apply + checksum verify (same frames) ==")
     print(f"{'depth':>5} {'frames':>7} | {'kraken-ws L3Book':>17} | {'re-sort':>17} | ratio")
@@ -171,8 +164,8 @@ def main() -> None:
             ours_runs.append(run_ours(depth, frames))
             naive_runs.append(run_naive(depth, frames))
         updates = len(frames) - 1
-        ours = _best_chunks(ours_runs) / updates * 1e6
-        naive = _best_chunks(naive_runs) / updates * 1e6
+        ours = best_chunks(ours_runs) / updates * 1e6
+        naive = best_chunks(naive_runs) / updates * 1e6
         print(
             f"{depth:>5} {len(frames):>7} | {ours:>11.1f} µs/up | {naive:>11.1f} µs/up "
             f"| {naive / ours:5.1f}x"
