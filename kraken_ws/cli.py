@@ -150,6 +150,17 @@ def _source_options(func: _F) -> _F:
     return func
 
 
+@dataclass(frozen=True)
+class _SourceOptions:
+    """The options every streaming command shares (see ``_source_options``)."""
+
+    live: bool
+    ws_url: str | None
+    duration: float | None
+    rate: float
+    seed: int
+
+
 @contextlib.asynccontextmanager
 async def _open_source(
     live: bool, ws_url: str | None, rate: float, seed: int
@@ -337,7 +348,7 @@ def book(
     (pair,) = _check_symbols([symbol])[:1]
     shown = rows if rows is not None else min(depth, 10)
     with _quiet_logs():
-        _run(_book(pair, depth, shown, live, ws_url, duration, rate, seed))
+        _run(_book(pair, depth, shown, _SourceOptions(live, ws_url, duration, rate, seed)))
 
 
 @dataclass
@@ -375,28 +386,19 @@ class _BookStats:
                     self.verified += 1
 
 
-async def _book(
-    symbol: str,
-    depth: int,
-    rows: int,
-    live: bool,
-    ws_url: str | None,
-    duration: float | None,
-    rate: float,
-    seed: int,
-) -> None:
+async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> None:
     from ._render import BookStatus, ladder
     from .client import KrakenWSClient
 
     console = Console()
     async with (
-        _open_source(live, ws_url, rate, seed) as source,
+        _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
         KrakenWSClient(ws_url=source.ws_url) as client,
     ):
         stats = _BookStats(symbol)
         stream = client.events()
         order_book = await client.book(symbol, depth)  # type: ignore[arg-type]
-        stop = _stop_event(duration)
+        stop = _stop_event(options.duration)
         worker = asyncio.create_task(stats.consume(stream))
 
         def render() -> RenderableType:
@@ -413,17 +415,6 @@ async def _book(
 
 
 # --- ticker / trades / ohlc ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _SourceOptions:
-    """The options every streaming command shares (see ``_source_options``)."""
-
-    live: bool
-    ws_url: str | None
-    duration: float | None
-    rate: float
-    seed: int
 
 
 async def _stream_table(
@@ -472,17 +463,10 @@ def ticker(
     """  # noqa: D301
     pairs = _check_symbols(symbols)
     with _quiet_logs():
-        _run(_ticker(pairs, live, ws_url, duration, rate, seed))
+        _run(_ticker(pairs, _SourceOptions(live, ws_url, duration, rate, seed)))
 
 
-async def _ticker(
-    symbols: list[str],
-    live: bool,
-    ws_url: str | None,
-    duration: float | None,
-    rate: float,
-    seed: int,
-) -> None:
+async def _ticker(symbols: list[str], options: _SourceOptions) -> None:
     from ._render import ticker_table
     from .models.channels.ticker import TickerData, TickerSnapshot, TickerUpdate
 
@@ -494,7 +478,7 @@ async def _ticker(
                 latest[data.symbol] = data
 
     await _stream_table(
-        _SourceOptions(live, ws_url, duration, rate, seed),
+        options,
         "ticker",
         lambda client: client.subscribe_ticker(symbols),
         on_event,
@@ -526,18 +510,10 @@ def trades(
     """  # noqa: D301
     pairs = _check_symbols(symbols)
     with _quiet_logs():
-        _run(_trades(pairs, rows, live, ws_url, duration, rate, seed))
+        _run(_trades(pairs, rows, _SourceOptions(live, ws_url, duration, rate, seed)))
 
 
-async def _trades(
-    symbols: list[str],
-    rows: int,
-    live: bool,
-    ws_url: str | None,
-    duration: float | None,
-    rate: float,
-    seed: int,
-) -> None:
+async def _trades(symbols: list[str], rows: int, options: _SourceOptions) -> None:
     from ._render import trades_table
     from .models.channels.trade import TradeData, TradeSnapshot, TradeUpdate
 
@@ -548,7 +524,7 @@ async def _trades(
             recent.extendleft(event.data)
 
     await _stream_table(
-        _SourceOptions(live, ws_url, duration, rate, seed),
+        options,
         "trade",
         lambda client: client.subscribe_trade(symbols),
         on_event,
@@ -589,19 +565,11 @@ def ohlc(
     """  # noqa: D301
     pairs = _check_symbols(symbols)
     with _quiet_logs():
-        _run(_ohlc(pairs, interval, rows, live, ws_url, duration, rate, seed))
+        options = _SourceOptions(live, ws_url, duration, rate, seed)
+        _run(_ohlc(pairs, interval, rows, options))
 
 
-async def _ohlc(
-    symbols: list[str],
-    interval: int,
-    rows: int,
-    live: bool,
-    ws_url: str | None,
-    duration: float | None,
-    rate: float,
-    seed: int,
-) -> None:
+async def _ohlc(symbols: list[str], interval: int, rows: int, options: _SourceOptions) -> None:
     from ._render import ohlc_table
     from .models.channels.ohlc import OhlcData, OhlcSnapshot, OhlcUpdate
 
@@ -617,7 +585,7 @@ async def _ohlc(
         return ohlc_table(newest[:rows], label)
 
     await _stream_table(
-        _SourceOptions(live, ws_url, duration, rate, seed),
+        options,
         "ohlc",
         lambda client: client.subscribe_ohlc(symbols, interval=interval),  # type: ignore[arg-type]
         on_event,
