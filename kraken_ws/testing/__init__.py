@@ -10,6 +10,7 @@ from .faults import Endpoint, FaultState
 from .http import TOKEN_PATH, TokenStore, api_sign, verify_api_sign
 from .limits import TIERS, TierSpec
 from .market import DEFAULT_INSTRUMENTS, InstrumentSpec, Market
+from .proxy import Direction, FaultProxy
 from .server import LocalExchange, ThreadedExchange
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "DEFAULT_INSTRUMENTS",
     "TIERS",
     "TOKEN_PATH",
+    "Direction",
     "Endpoint",
     "EngineError",
+    "FaultProxy",
     "FaultState",
     "InstrumentSpec",
     "LocalExchange",
