@@ -3,6 +3,50 @@
 This is the only module that turns wire text into Python values. pydantic's
 ``model_validate_json`` is never used on wire data because it parses numbers as binary floats
 first (``4.00000000`` becomes ``4``, ``123456789.123456789123`` loses digits).
+
+Number bound
+============
+
+Every number crossing this module, in either direction, must satisfy :func:`number_in_range`:
+
+* at most :data:`MAX_DIGITS` (40) digits in its coefficient (``Decimal("0.00000000")`` has
+  one, ``12345678901.12345678`` nineteen; an ``int`` has as many as it is long, so
+  ``|n| < 10**40``), and
+* an adjusted exponent (the power of ten of its leading digit, ``Decimal.adjusted()``) within
+  ``±``:data:`MAX_EXPONENT` (400), and
+* finite: ``NaN``/``Infinity`` literals are not JSON and are refused by the parser itself.
+
+Why. A number's cost must not depend on its exponent. ``1e999999999`` is 11 bytes of JSON, a
+cheap ``Decimal``, and 1 GB of text the moment anything writes it positionally (the book
+checksum does, and so does :func:`dumps`); ``int()`` of it never finishes. Within the bound the
+positional text of any number is at most 442 characters.
+
+Why these figures. Kraken's numbers are far inside them: prices and quantities carry up to
+about 12 integer digits and 10 decimals (PEPE quantities exceed 10^9, steps go down to
+``1e-08``), and the largest integer, ``status.connection_id``, has 20 digits (more than int64,
+which is why ints are not bounded by 2^64). The exponent bound is deliberately as wide as IEEE
+doubles (``5e-324`` to ``1.8e308``, 17 significant digits): JSON written by any float-based
+encoder (a proxy, a recording tool, a test) still decodes, while the cost stays bounded. Huge
+integer literals never reach Python (the parser refuses more than 4,300 digits, and anything
+over 40 fails the bound); nesting deeper than the parser's recursion limit (about 200) and
+invalid text are a plain parse error. Negative zero (``-0.0``) is a finite, bounded number and
+is kept as it is (``-0.00`` is a plausible ``change_pct``).
+
+Where. The check lives here, in the JSON layer, rather than in ``WireDecimal`` validation:
+
+* it covers every number of every frame, including ``int`` fields, fields no model declares
+  (kept by ``extra="allow"``) and :class:`~kraken_ws.models.messages.UnknownMessage` payloads;
+* it costs almost nothing per frame: one ``bytes.translate`` of the frame and two substring
+  searches, all in C (about 2% of a one-level book update's decode), where a per-field
+  validator would be a Python call for each of the four ``Decimal`` s of the smallest update;
+* a number out of bound needs either an exponent or more than 40 characters of digits, so the
+  scan flags every candidate frame; only a flagged frame (a hostile one, an ``instrument``
+  frame with ``1e-08``, a string that happens to hold a digit before an ``e``) is walked in
+  Python and checked exactly.
+
+Outbound, :func:`kraken_ws.protocol.codec.validate_request` refuses a request with a number
+out of bound with a ``ValidationError`` naming the field, and :func:`format_decimal` refuses
+to write one, so a response echoing it could always be decoded.
 """
 
 from __future__ import annotations
@@ -14,28 +58,144 @@ from typing import Any
 
 import jiter
 
-__all__ = ["dumps", "format_decimal", "loads"]
+__all__ = [
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "NumberOutOfRange",
+    "dumps",
+    "format_decimal",
+    "loads",
+    "number_in_range",
+]
+
+MAX_DIGITS = 40
+"""Most digits a number's coefficient may have (see the module docstring)."""
+
+MAX_EXPONENT = 400
+"""Largest magnitude of a number's adjusted exponent (see the module docstring)."""
+
+_INT_LIMIT: int = 10**MAX_DIGITS
+
+
+class NumberOutOfRange(ValueError):
+    """A number is outside the bound of this module (see the module docstring)."""
+
+
+def number_in_range(value: Decimal | int | float) -> bool:
+    """Whether ``value`` is finite and within :data:`MAX_DIGITS` and :data:`MAX_EXPONENT`."""
+    if isinstance(value, int):  # bool included: True and False are in range
+        return -_INT_LIMIT < value < _INT_LIMIT
+    if isinstance(value, float):
+        # Every finite double is inside the bound (17 digits, exponents -324..308).
+        return value - value == 0.0
+    if not value.is_finite():
+        return False
+    # adjusted() first: it is cheap, as_tuple() builds a tuple of every digit.
+    return (
+        -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT
+        and len(value.as_tuple().digits) <= MAX_DIGITS
+    )
+
+
+def _describe(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else f"{text[:28]}...{text[-28:]} ({len(text)} characters)"
+
+
+def _out_of_range(value: object) -> NumberOutOfRange:
+    return NumberOutOfRange(
+        f"number out of range: {_describe(value)} (at most {MAX_DIGITS} digits and an "
+        f"exponent within ±{MAX_EXPONENT})"
+    )
+
+
+def _check_tree(value: object) -> None:
+    # Only for frames the byte scan flagged. Recursion is bounded by jiter's nesting limit.
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():  # type: ignore[attr-defined]
+            if type(item) in _SCALARS_OK:
+                continue
+            _check_tree(item)
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            if type(item) in _SCALARS_OK:
+                continue
+            _check_tree(item)
+    elif (kind is Decimal or kind is int) and not number_in_range(value):  # type: ignore[arg-type]
+        raise _out_of_range(value)
+
+
+_SCALARS_OK = frozenset({str, bool, type(None)})
+
+
+def _table(mapping: dict[bytes, bytes]) -> bytes:
+    table = bytearray(range(256))
+    for sources, target in mapping.items():
+        for byte in sources:
+            table[byte] = target[0]
+    return bytes(table)
+
+
+# The scan. Every number out of bound is written either with an exponent (after a digit, JSON
+# has no "1.e5" or ".5e5") or with more than 40 characters of digits and point, so the frame
+# translated with digits and point as "0" and e/E as "e" contains "0e" or forty-one "0"s.
+# Both are substring searches in C. Strings can hold a digit before an "e" too (hex ids,
+# "O7SO4Y-...-GGAHJE"); for those a second, stricter scan keeps only the characters that can
+# come before a number (":", ",", "[") plus sign and "e": a number with an exponent then reads
+# ":e" or ":-e" (or starts the text), which a string almost never does.
+_FLAT = _table({b"0123456789.": b"0", b"eE": b"e"})
+_LONG = b"0" * (MAX_DIGITS + 1)
+_CONTEXT = _table({b":,[": b":", b"eE": b"e"})
+_SKIP = b"0123456789. \t\r\n"
+
+
+def _suspect(data: bytes) -> bool:
+    flat = data.translate(_FLAT)
+    if _LONG in flat:
+        return True
+    if b"0e" not in flat:
+        return False
+    context = data.translate(_CONTEXT, _SKIP)
+    return b":e" in context or b":-e" in context or context.startswith((b"e", b"-e"))
 
 
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
     """Parse JSON text; floats become ``Decimal`` with their exact digits, ints stay ``int``.
 
     Raises:
-        ValueError: The text is not valid JSON.
+        NumberOutOfRange: A number is outside the bound (module docstring); a ``ValueError``.
+        ValueError: The text is not valid JSON (``NaN`` and ``Infinity`` included).
     """
     if type(data) is not bytes:  # websockets hands over bytes or str; bytes is the hot path
         data = data.encode() if isinstance(data, str) else bytes(data)
-    return jiter.from_json(data, float_mode="decimal", cache_mode="keys")
+    # The parser refuses NaN/Infinity, integer literals over 4,300 digits and nesting over its
+    # recursion limit; nothing it accepts costs more than linear time.
+    obj = jiter.from_json(data, float_mode="decimal", cache_mode="keys", allow_inf_nan=False)
+    if _suspect(data):
+        _check_tree(obj)
+    return obj
 
 
 def format_decimal(value: Decimal) -> str:
     """Render a finite ``Decimal`` as a JSON number with exactly its digits, never an exponent.
 
     ``Decimal("0E-8")`` renders ``0.00000000`` and ``Decimal("1E-8")`` renders ``0.00000001``.
+
+    Raises:
+        ValueError: The value is not finite.
+        NumberOutOfRange: The value is outside the bound (module docstring): its text could
+            be gigabytes long.
     """
     if not value.is_finite():
         raise ValueError(f"cannot encode non-finite decimal {value!r} as JSON")
-    return format(value, "f")
+    # The exponent check comes before any text exists; the digits check mostly reads the text's
+    # length (it holds every digit of the coefficient), as_tuple() only for long ones.
+    if -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        text = format(value, "f")
+        if len(text) <= MAX_DIGITS or len(value.as_tuple().digits) <= MAX_DIGITS:
+            return text
+    raise _out_of_range(value)
 
 
 _encode_str = json.encoder.encode_basestring_ascii
@@ -53,6 +213,8 @@ def _write(value: Any, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, int):
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise _out_of_range(value)
         out.append(int.__repr__(value))
     elif isinstance(value, Decimal):
         out.append(format_decimal(value))
@@ -90,6 +252,7 @@ def dumps(value: Any) -> str:
     Raises:
         TypeError: A value has no JSON form.
         ValueError: A number is NaN or infinite.
+        NumberOutOfRange: A number is outside the bound (module docstring).
     """
     out: list[str] = []
     _write(value, out)

@@ -13,10 +13,12 @@ carry exactly the ``Decimal`` digits: no float round trip, no exponent form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..exceptions import DecodeError
 from ..models.messages import (
@@ -27,7 +29,7 @@ from ..models.messages import (
     method_models,
     server_models,
 )
-from ._json import dumps, loads
+from ._json import MAX_DIGITS, MAX_EXPONENT, NumberOutOfRange, dumps, loads, number_in_range
 
 __all__ = ["decode", "encode", "request_to_wire", "validate_request"]
 
@@ -56,8 +58,10 @@ _CHANNEL_VALIDATORS = _channel_validators()
 
 
 def _excerpt(data: str | bytes) -> str:
-    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    return text if len(text) <= _MAX_RAW_IN_ERROR else text[:_MAX_RAW_IN_ERROR] + "..."
+    # Slice before decoding: a hostile frame can be megabytes long.
+    head = data[: _MAX_RAW_IN_ERROR * 4 + 4]
+    text = head if isinstance(head, str) else head.decode("utf-8", "replace")
+    return text if len(data) <= _MAX_RAW_IN_ERROR else text[:_MAX_RAW_IN_ERROR] + "..."
 
 
 def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
@@ -73,10 +77,14 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
         :class:`UnknownMessage` holding the decoded object.
 
     Raises:
-        DecodeError: The text is not JSON, or (strict mode) matches no model.
+        DecodeError: The text is not JSON, holds a number outside the bound of
+            :mod:`kraken_ws.protocol._json` (more than 40 digits, or an exponent beyond ±400:
+            numbers whose text could take gigabytes), or (strict mode) matches no model.
     """
     try:
         obj = loads(data)
+    except NumberOutOfRange as exc:
+        raise DecodeError(f"frame has a {exc}: {_excerpt(data)}", raw=data) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError(f"frame is not valid JSON: {exc}: {_excerpt(data)}", raw=data) from exc
     return _validate(obj, strict, data)
@@ -132,8 +140,52 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
     """Validate a request given as a model or a plain dict.
 
     Raises:
-        pydantic.ValidationError: The request is invalid; the message names the field.
+        pydantic.ValidationError: The request is invalid; the message names the field. That
+            includes a number outside the bound of :mod:`kraken_ws.protocol._json` (more than
+            40 digits or an exponent beyond ±400, such as ``Decimal("1e999999999")``, whose
+            wire text would take gigabytes): the server could not send it back either.
     """
+    validated = _validate_request(request)
+    errors = [
+        InitErrorDetails(type=_OUT_OF_RANGE, loc=loc, input=value)
+        for loc, value in _numbers_out_of_range(validated, ())
+    ]
+    if errors:
+        raise ValidationError.from_exception_data(type(validated).__name__, errors)
+    return validated
+
+
+_OUT_OF_RANGE = PydanticCustomError(
+    "number_out_of_range",
+    "Number outside the accepted range: at most {max_digits} digits and an exponent "
+    "within ±{max_exponent}",
+    {"max_digits": MAX_DIGITS, "max_exponent": MAX_EXPONENT},
+)
+
+
+def _numbers_out_of_range(
+    value: object, loc: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], object]]:
+    # Requests are small (a batch holds at most 15 orders): a plain walk of the model.
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        items = dict(value.__dict__)
+        items.update(value.__pydantic_extra__ or {})
+        for name, item in items.items():
+            field = fields.get(name)
+            key = field.alias if field is not None and field.alias else name
+            yield from _numbers_out_of_range(item, (*loc, key))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _numbers_out_of_range(item, (*loc, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _numbers_out_of_range(item, (*loc, index))
+    elif isinstance(value, Decimal | int | float) and not number_in_range(value):
+        yield loc, value
+
+
+def _validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
     if isinstance(request, BaseModel):
         # Re-validating a model built by the user is cheap and catches models assembled with
         # model_construct().
