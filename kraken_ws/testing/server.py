@@ -97,7 +97,7 @@ from kraken_ws.protocol._json import dumps, loads
 
 from .engine import DEFAULT_ASSET_PRECISION, EngineError, MatchingEngine
 from .faults import MALFORMED_FRAME, Endpoint, FaultState, check_endpoint
-from .http import HttpServer, TokenStore
+from .http import DEFAULT_READ_TIMEOUT, HttpServer, TokenStore
 from .limits import MessageBucket, Tier, TierSpec
 from .market import (
     BOOK_DEPTHS,
@@ -300,6 +300,10 @@ class LocalExchange:
             same size); over it a request is answered with ``Exceeded msg rate`` and not
             executed. Kraken's limit is unpublished and load-dependent, so ``None`` (default)
             disables it (reference §9, §10.2).
+        rest_read_timeout: Seconds the REST endpoint gives a client to send one complete
+            request (headers and body); a partial request is then answered ``408`` and its
+            connection closed, an idle keep-alive connection is closed (see
+            :class:`~kraken_ws.testing.http.HttpServer`).
     """
 
     def __init__(
@@ -320,6 +324,7 @@ class LocalExchange:
         tier: Tier | TierSpec = "intermediate",
         idle_timeout: float | None = 60.0,
         max_msg_rate: float | None = None,
+        rest_read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
         if max_msg_rate is not None and max_msg_rate <= 0:
             raise ValueError("max_msg_rate must be positive (or None to disable the limit)")
@@ -354,6 +359,7 @@ class LocalExchange:
             self.instruments,
             host,
             port_base + 3 if port_base is not None else 0,
+            read_timeout=rest_read_timeout,
         )
         self._servers: dict[Endpoint, Server] = {}
         self._ports: dict[str, int] = {}
