@@ -144,6 +144,28 @@ async def test_half_close_is_propagated_then_closed(proxy: FaultProxy, echo: Ech
         await proxy.wait_for_connections(0)
 
 
+async def test_server_close_is_propagated() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"bye")
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        async with FaultProxy("127.0.0.1", port) as proxy, connect(proxy) as (reader, writer):
+            proxy.set_latency(0.1, direction="downstream")  # the close waits behind the data
+            async with asyncio.timeout(TIMEOUT):
+                assert await reader.read() == b"bye"  # data, then end of stream
+            # As in TCP, the client may still send: the pair ends when both directions have.
+            assert proxy.connection_count == 1
+            writer.write_eof()
+            await proxy.wait_for_connections(0)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_target_down_resets_the_client() -> None:
     async with EchoServer() as gone:
         port = gone.port
