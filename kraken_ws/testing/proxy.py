@@ -438,6 +438,8 @@ class FaultProxy:
             return
         self._loop = asyncio.get_running_loop()
         self._closing = False
+        # An event is bound to the loop it was first awaited on; a restart may be on another.
+        self._connections_changed = None
         self._server = await self._loop.create_server(
             lambda: _Pair(self).client, self.host, self.port
         )
@@ -446,7 +448,8 @@ class FaultProxy:
     async def close(self) -> None:
         """Stop listening and close every connection; returns once every socket is closed.
 
-        Idempotent. Fault settings are kept (a restarted proxy resumes with them).
+        Idempotent. Fault settings and the port are kept: :meth:`start` again listens where
+        clients expect it, with the same faults (a server restart, as the client sees it).
         """
         server, self._server = self._server, None
         if server is None:
