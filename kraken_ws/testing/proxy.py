@@ -389,7 +389,8 @@ class FaultProxy:
         self._pairs: set[_Pair] = set()
         self._sides: set[_Side] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._connections_changed: asyncio.Event | None = None
+        # One event per waiter: a shared one would be bound to the first loop that awaited it.
+        self._count_waiters: set[asyncio.Event] = set()
 
     @classmethod
     def for_url(
@@ -438,8 +439,6 @@ class FaultProxy:
             return
         self._loop = asyncio.get_running_loop()
         self._closing = False
-        # An event is bound to the loop it was first awaited on; a restart may be on another.
-        self._connections_changed = None
         self._server = await self._loop.create_server(
             lambda: _Pair(self).client, self.host, self.port
         )
@@ -486,8 +485,8 @@ class FaultProxy:
             self._notify_connections()
 
     def _notify_connections(self) -> None:
-        if self._connections_changed is not None:
-            self._connections_changed.set()
+        for changed in self._count_waiters:
+            changed.set()
 
     # --- addresses ---------------------------------------------------------------------------
 
@@ -670,10 +669,12 @@ class FaultProxy:
         Raises:
             TimeoutError: Not reached within ``timeout``.
         """
-        if self._connections_changed is None:
-            self._connections_changed = asyncio.Event()
-        changed = self._connections_changed
-        async with asyncio.timeout(timeout):
-            while len(self._pairs) != count:
-                changed.clear()
-                await changed.wait()
+        changed = asyncio.Event()
+        self._count_waiters.add(changed)
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self._pairs) != count:
+                    changed.clear()
+                    await changed.wait()
+        finally:
+            self._count_waiters.discard(changed)
