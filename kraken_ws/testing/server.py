@@ -22,9 +22,11 @@ import random
 import secrets
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -61,6 +63,7 @@ from kraken_ws.models.common import (
     TRADING_METHODS,
     SystemStatus,
 )
+from kraken_ws.models.messages import method_models
 from kraken_ws.models.methods._common import ErrorFields
 from kraken_ws.models.methods.add_order import AddOrderParams, AddOrderResult, AddOrderSuccess
 from kraken_ws.models.methods.amend_order import (
@@ -183,6 +186,107 @@ def _validation_error(exc: ValidationError, method: str) -> _RequestError:
     if field and first["type"] not in ("value_error", "assertion_error"):
         return _RequestError(f"EGeneral:Invalid arguments:{field}")
     return _RequestError("EGeneral:Invalid arguments")
+
+
+# -- strict wire names ------------------------------------------------------------------------
+#
+# The request models accept Python-side names too (``validate_only`` for the wire's ``validate``,
+# through ``populate_by_name``), which is right for a client SDK but wrong for an exchange: a
+# third-party client sending ``validate_only`` would pass here and fail on Kraken. So before the
+# models validate a request, every key is checked against the names ``encode()`` would put on
+# the wire, derived from the same models (one source of truth; nothing typed twice).
+
+_REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    method: request for method, (request, _response) in method_models().items()
+}
+
+
+@cache
+def _wire_fields(model: type[BaseModel]) -> dict[str, Any]:
+    """Wire name -> annotation of every field of ``model``, as ``request_to_wire`` writes it.
+
+    ``model_dump()`` (what ``request_to_wire`` calls) uses the serialization alias (or alias)
+    only when the model sets ``serialize_by_alias``, and the field name otherwise.
+    """
+    by_alias = bool(model.model_config.get("serialize_by_alias"))
+    return {
+        ((info.serialization_alias or info.alias or name) if by_alias else name): info.annotation
+        for name, info in model.model_fields.items()
+    }
+
+
+@cache
+def _models_in(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """The models an annotation can hold (through ``X | None``, ``list[X]``, ``Annotated``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return (annotation,)
+    return tuple(m for arg in typing.get_args(annotation) for m in _models_in(arg))
+
+
+def _model_for(
+    models: tuple[type[BaseModel], ...], value: dict[str, Any]
+) -> type[BaseModel] | None:
+    """The member of a (discriminated) union that ``value`` is meant for, if one matches.
+
+    A union member is picked by its ``Literal`` fields (``channel`` for subscribe params); when
+    none matches, the models' own validation reports the bad discriminator.
+    """
+    if len(models) == 1:
+        return models[0]
+    for model in models:
+        literals = {
+            wire: typing.get_args(annotation)
+            for wire, annotation in _wire_fields(model).items()
+            if typing.get_origin(annotation) is Literal
+        }
+        if literals and all(
+            wire in value and _literal_match(value[wire], allowed)
+            for wire, allowed in literals.items()
+        ):
+            return model
+    return None
+
+
+def _literal_match(value: Any, allowed: tuple[Any, ...]) -> bool:
+    # Unhashable JSON (a list or object where a channel name belongs) matches nothing.
+    return isinstance(value, str | int | bool) and value in allowed
+
+
+def _unsupported_in(models: tuple[type[BaseModel], ...], value: Any) -> str | None:
+    """The first key in ``value`` (recursively) that is not a wire name of its model."""
+    if isinstance(value, list):
+        for item in value:
+            found = _unsupported_in(models, item)
+            if found is not None:
+                return found
+        return None
+    if not models or not isinstance(value, dict):
+        return None  # a wrong type is the models' business, not a naming question
+    model = _model_for(models, value)
+    if model is None:
+        return None
+    fields = _wire_fields(model)
+    for key in value:
+        if key not in fields:
+            return str(key)
+    for key, item in value.items():
+        found = _unsupported_in(_models_in(fields[key]), item)
+        if found is not None:
+            return found
+    return None
+
+
+def _unsupported_field(method: str, message: dict[str, Any]) -> str | None:
+    """The first name in a request that is not a documented wire name for ``method``.
+
+    Checks the envelope, ``params`` and the objects nested in them (``batch_add`` orders,
+    ``triggers``, ``conditional``); ``None`` if every name is a wire name.
+    """
+    request = _REQUEST_MODELS.get(method)
+    if request is None:
+        # Unknown method: only the envelope can be judged; the method itself is refused later.
+        return next((str(key) for key in message if key not in _ENVELOPE_FIELDS), None)
+    return _unsupported_in((request,), message)
 
 
 class _Connection:
@@ -921,15 +1025,15 @@ class LocalExchange:
         drop = self.faults.take_dropped_response(method)
         target: _Connection | _Dropping = _Dropping(conn) if drop else conn
         try:
-            extra = sorted(set(message) - _ENVELOPE_FIELDS)
-            if extra:
+            unsupported = _unsupported_field(method, message)
+            if unsupported is not None:
+                # Kraken's wording, also for a known field where it does not belong (``params``
+                # on ping); checked before anything else, as Kraken parses before it acts.
                 raise _RequestError(
-                    f"Unsupported field: '{extra[0]}' for the given msg type: {method}"
+                    f"Unsupported field: '{unsupported}' for the given msg type: {method}"
                 )
             params = message.get("params")
             if method == "ping":
-                if "params" in message:
-                    raise _RequestError("Unsupported field: 'params' for the given msg type: ping")
                 pong = Pong(
                     method="pong", req_id=req_id, time_in=time_in, time_out=rfc3339(self.clock())
                 )

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from kraken_ws.testing import TOKEN_PATH, LocalExchange, ThreadedExchange, api_sign
 from kraken_ws.testing.http import HttpServer
 
-from .conftest import get_token, next_nonce
+from .conftest import Client, get_token, next_nonce
 
 SHORT_TIMEOUT = 0.5
 # Scheduling slack on a loaded CI machine on top of the configured timeout.
@@ -369,3 +369,112 @@ def test_random_input_is_answered_or_closed_and_the_server_keeps_serving(
             assert body is None or isinstance(body["error"], list)
         _valid_token_roundtrip(threaded)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# -- WebSocket: strict wire names -------------------------------------------------------------
+
+LIMIT = {"order_type": "limit", "side": "buy", "order_qty": "0.01", "limit_price": "1000.0"}
+
+
+async def _call(client: Client, method: str, params: dict[str, Any]) -> Any:
+    rid = await client.request(method, params)
+    frame = await client.response(rid)
+    assert frame["method"] == method
+    assert frame["req_id"] == str(rid)  # echoed (raw_loads keeps numbers as text)
+    return frame
+
+
+def _refused(frame: Any, name: str, method: str) -> None:
+    assert frame["success"] is False
+    assert frame["error"] == f"Unsupported field: '{name}' for the given msg type: {method}"
+    assert "result" not in frame
+
+
+async def test_python_name_validate_only_is_refused_on_add_order(
+    exchange: LocalExchange, auth: Client, token: str
+) -> None:
+    # The SDK's models accept validate_only (the Python name of the wire's "validate"); Kraken
+    # does not, so neither does the exchange.
+    params = {**LIMIT, "symbol": "BTC/USD", "token": token, "validate_only": True}
+    _refused(await _call(auth, "add_order", params), "validate_only", "add_order")
+    assert exchange.open_orders() == []  # refused, not executed (nor validated)
+
+
+async def test_leverage_is_refused_in_the_same_shape(auth: Client, token: str) -> None:
+    params = {**LIMIT, "symbol": "BTC/USD", "token": token, "leverage": 2}
+    _refused(await _call(auth, "add_order", params), "leverage", "add_order")
+
+
+async def test_wire_name_validate_still_works(
+    exchange: LocalExchange, auth: Client, token: str
+) -> None:
+    params = {**LIMIT, "symbol": "BTC/USD", "token": token, "validate": True}
+    frame = await _call(auth, "add_order", params)
+    assert frame["success"] is True, frame
+    assert exchange.open_orders() == []  # validate only
+    frame = await _call(auth, "add_order", {**LIMIT, "symbol": "BTC/USD", "token": token})
+    assert frame["success"] is True, frame
+    assert len(exchange.open_orders()) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"validate_only": True}, "validate_only"),  # batch level, Python name
+        ({"orders": [LIMIT, {**LIMIT, "validate_only": True}]}, "validate_only"),  # in an order
+        ({"orders": [LIMIT, {**LIMIT, "leverage": 2}]}, "leverage"),
+        ({"orders": [{**LIMIT, "symbol": "BTC/USD"}, LIMIT]}, "symbol"),  # batch-level only
+    ],
+    ids=["batch-validate_only", "order-validate_only", "order-leverage", "order-symbol"],
+)
+async def test_batch_add_refuses_names_that_are_not_wire_names(
+    exchange: LocalExchange, auth: Client, token: str, params: dict[str, Any], name: str
+) -> None:
+    request = {"symbol": "BTC/USD", "orders": [LIMIT, LIMIT], "token": token, **params}
+    _refused(await _call(auth, "batch_add", request), name, "batch_add")
+    assert exchange.open_orders() == []
+
+
+async def test_nested_triggers_and_conditional_are_checked(auth: Client, token: str) -> None:
+    stop = {
+        "order_type": "stop-loss",
+        "side": "sell",
+        "order_qty": "0.01",
+        "symbol": "BTC/USD",
+        "token": token,
+    }
+    bad_trigger = {**stop, "triggers": {"price": "1000.0", "price_kind": "static"}}
+    _refused(await _call(auth, "add_order", bad_trigger), "price_kind", "add_order")
+    bad_conditional = {
+        **LIMIT,
+        "symbol": "BTC/USD",
+        "token": token,
+        "conditional": {"order_type": "limit", "limit_price": "2000.0", "price": "1"},
+    }
+    _refused(await _call(auth, "add_order", bad_conditional), "price", "add_order")
+    good = {**stop, "triggers": {"price": "1000.0", "price_type": "static"}, "validate": True}
+    assert (await _call(auth, "add_order", good))["success"] is True
+
+
+async def test_edit_order_validate_only_and_unknown_envelope_keys(auth: Client, token: str) -> None:
+    params = {"order_id": "OABCDE-FGHIJ-KLMNOP", "symbol": "BTC/USD", "token": token}
+    frame = await _call(auth, "edit_order", {**params, "validate_only": True})
+    _refused(frame, "validate_only", "edit_order")
+    rid = await auth.request("cancel_all", {"token": token}, extra=1)
+    _refused(await auth.response(rid), "extra", "cancel_all")
+
+
+async def test_subscribe_with_an_unknown_param_is_refused(public: Client) -> None:
+    # snap_orders is a wire name, but of the executions channel, not of book.
+    frame = await _call(
+        public, "subscribe", {"channel": "book", "symbol": ["BTC/USD"], "snap_orders": True}
+    )
+    _refused(frame, "snap_orders", "subscribe")
+    frame = await _call(public, "subscribe", {"channel": "ticker", "symbol": ["BTC/USD"], "x": 1})
+    _refused(frame, "x", "subscribe")
+    frame = await _call(
+        public, "unsubscribe", {"channel": "ticker", "symbol": ["BTC/USD"], "snapshot": True}
+    )
+    _refused(frame, "snapshot", "unsubscribe")  # snapshot is subscribe-only (reference §4.1)
+    ok = await _call(public, "subscribe", {"channel": "ticker", "symbol": ["BTC/USD"]})
+    assert ok["success"] is True
