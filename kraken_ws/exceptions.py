@@ -143,11 +143,45 @@ class ConnectionClosedError(ConnectionClosed):
     """The connection closed with an error code or without a close frame."""
 
 
-class ConnectionLost(TransportError):
-    """The connection dropped while a request was in flight.
+class _RequestOutcome:
+    """What a request error says about its request (shared by the two ways a wait can end).
+
+    Attributes:
+        method: The request's method.
+        req_id: The request's id.
+        request: The request as sent (token removed), for reconciliation; ``None`` if it never
+            reached the wire.
+        outcome_unknown: ``True`` when the exchange may have acted on the request: an
+            order-entry method that was written to the socket and got no answer. The client
+            then tracks it as in doubt and resolves it from Kraken's own data (see
+            :meth:`KrakenWSClient.in_doubt_orders
+            <kraken_ws.client.KrakenWSClient.in_doubt_orders>`).
+    """
+
+    method: str | None
+    req_id: int | None
+    request: dict[str, Any] | None
+    outcome_unknown: bool
+
+    def _set_outcome(
+        self,
+        method: str | None,
+        req_id: int | None,
+        request: dict[str, Any] | None,
+        outcome_unknown: bool,
+    ) -> None:
+        self.method = method
+        self.req_id = req_id
+        self.request = request
+        self.outcome_unknown = outcome_unknown
+
+
+class ConnectionLost(_RequestOutcome, TransportError):
+    """The connection dropped (or its endpoint failed for good) while a request was in flight.
 
     For order-entry methods the outcome is unknown: the exchange may or may not have acted on the
-    request. Reconcile from the ``executions`` snapshot after reconnecting.
+    request. The client resolves it from the ``executions`` data once the auth endpoint is back
+    (an :class:`~kraken_ws.protocol.events.OrderResolved` event).
 
     Attributes:
         method: The request's method.
@@ -166,24 +200,33 @@ class ConnectionLost(TransportError):
         outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message)
-        self.method = method
-        self.req_id = req_id
-        self.request = request
-        self.outcome_unknown = outcome_unknown
+        self._set_outcome(method, req_id, request, outcome_unknown)
 
 
-class RequestTimeout(TransportError, TimeoutError):
+class RequestTimeout(_RequestOutcome, TransportError, TimeoutError):
     """No response arrived for a request before its deadline.
+
+    The ``req_id`` stays reserved until its answer arrives (a
+    :class:`~kraken_ws.protocol.events.LateResponse` event) or the connection closes.
 
     Attributes:
         method: The request's method.
         req_id: The request's id.
+        request: The request as sent (token removed); ``None`` if it was never written.
+        outcome_unknown: ``True`` for order-entry methods that were sent: Kraken may have acted.
     """
 
-    def __init__(self, message: str, *, method: str | None = None, req_id: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        req_id: int | None = None,
+        request: dict[str, Any] | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
         super().__init__(message)
-        self.method = method
-        self.req_id = req_id
+        self._set_outcome(method, req_id, request, outcome_unknown)
 
 
 # --- authentication ---------------------------------------------------------------------------

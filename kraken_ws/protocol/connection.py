@@ -22,7 +22,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..exceptions import ConnectionLost, DecodeError, InvalidState, RequestTimeout
+from ..exceptions import (
+    ConnectionLost,
+    DecodeError,
+    InvalidState,
+    RequestTimeout,
+    UnexpectedMessage,
+)
+from ..models.channels.balances import BalancesSnapshot, BalancesUpdate
+from ..models.channels.book import BookSnapshot, BookUpdate
+from ..models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
+from ..models.channels.level3 import Level3Snapshot, Level3Update
 from ..models.messages import UnknownMessage
 from . import codec
 from ._json import dumps
@@ -30,9 +40,11 @@ from .events import (
     ChannelData,
     ConnectionDead,
     InvalidFrame,
+    LateResponse,
     ProtocolEvent,
     RequestCompleted,
     RequestFailed,
+    SequenceGap,
     UnsolicitedResponse,
 )
 from .requests import (
@@ -47,8 +59,33 @@ from .subscriptions import TOKEN_CHANNELS, Subscriptions
 
 __all__ = ["KrakenProtocol", "response_fields"]
 
+# The param that asks for a snapshot, per channel (executions calls it snap_orders).
+_SNAPSHOT_PARAM = {
+    "book": "snapshot",
+    "level3": "snapshot",
+    "ticker": "snapshot",
+    "ohlc": "snapshot",
+    "instrument": "snapshot",
+    "balances": "snapshot",
+    "executions": "snap_orders",
+}
+
 
 _CHANNEL_FRAME_TYPES: dict[type[BaseModel], bool] = {}
+
+# Frames that carry a per-subscription ``sequence`` (Kraken documents it for these two channels
+# only). Assumed to grow by exactly one per frame on a connection, as every documented example
+# does (8, 9, 10 for executions; 1, 2 for balances); the baseline is the first frame after each
+# subscribe ack, so a numbering that restarts with a new subscription is not a gap. Unverified
+# against Kraken beyond those examples.
+_SEQUENCED_TYPES: frozenset[type[BaseModel]] = frozenset(
+    {ExecutionsSnapshot, ExecutionsUpdate, BalancesSnapshot, BalancesUpdate}
+)
+# Book frames are only accepted for symbols this connection subscribed (or is unsubscribing): a
+# frame for any other symbol would feed a book nobody asked for, so it is reported and dropped.
+_BOOK_TYPES: frozenset[type[BaseModel]] = frozenset(
+    {BookSnapshot, BookUpdate, Level3Snapshot, Level3Update}
+)
 
 
 def _is_channel_frame(cls: type[BaseModel]) -> bool:
@@ -142,6 +179,11 @@ class KrakenProtocol:
         self._pending = PendingRequests()
         self._ids = ReqIdAllocator(req_id_start)
         self._outgoing: list[str] = []
+        # Requests queued but not yet handed to the I/O layer: if the connection goes now, they
+        # certainly never reached Kraken (their outcome is known: not sent).
+        self._unsent: set[int] = set()
+        # Last ``sequence`` seen per private channel on this socket (see _SEQUENCED_TYPES).
+        self._sequences: dict[str, int] = {}
         self._events: list[ProtocolEvent] = []
         self._last_received = 0.0
         self._last_sent = 0.0
@@ -185,6 +227,7 @@ class KrakenProtocol:
         self._last_sent = now
         self._dead_reported = False
         self._keepalive_in_flight = None
+        self._sequences.clear()
         replayed: list[int] = []
         for params in plan:
             wire_params = dict(params)
@@ -207,19 +250,23 @@ class KrakenProtocol:
         self.state = next_state(self.state, Input.LOST)
         self.lost_at = now
         self._outgoing.clear()
+        unsent, self._unsent = self._unsent, set()
         self._keepalive_in_flight = None
         for pending in self._pending.drain():
             if pending.internal:
                 continue
-            unknown = pending.order_entry
+            written = pending.req_id not in unsent
+            unknown = pending.order_entry and written
             message = f"{pending.method} (req_id={pending.req_id}) interrupted: {reason}"
-            if unknown:
-                message += "; outcome unknown, reconcile from the executions channel"
+            if not written:
+                message += "; it was never sent"
+            elif unknown:
+                message += "; outcome unknown, the client resolves it from the executions data"
             error = ConnectionLost(
                 message,
                 method=pending.method,
                 req_id=pending.req_id,
-                request=pending.wire,
+                request=pending.wire if written else None,
                 outcome_unknown=unknown,
             )
             self._events.append(
@@ -240,6 +287,11 @@ class KrakenProtocol:
     def pending_count(self) -> int:
         """Number of requests in flight."""
         return len(self._pending)
+
+    @property
+    def reserved_count(self) -> int:
+        """Number of timed-out requests whose ``req_id`` is held until their answer arrives."""
+        return self._pending.reserved_count
 
     # --- outbound -------------------------------------------------------------------------------
 
@@ -311,12 +363,50 @@ class KrakenProtocol:
         elif method == "unsubscribe":
             self.subscriptions.unsubscribe_sent(params)
         self._outgoing.append(dumps(out))
+        self._unsent.add(req_id)
         self._last_sent = now
         return req_id
+
+    def resubscribe(
+        self, channel: str, symbol: str | None = None, *, now: float, token: str | None = None
+    ) -> bool:
+        """Queue ``unsubscribe`` + ``subscribe`` of a desired subscription, to get a snapshot.
+
+        Used to rebuild a book that failed its checksum and to resync a private channel whose
+        ``sequence`` skipped. The subscribe repeats the user's original params with
+        ``snapshot: true`` where the channel takes it.
+
+        Args:
+            channel: The channel.
+            symbol: The symbol (symbol channels), ``None`` otherwise.
+            now: Current time.
+            token: Needed for private channels and level3.
+
+        Returns:
+            Whether the requests were queued (``False``: no such subscription, or not open).
+        """
+        records = self.subscriptions.find(channel, symbol)
+        if not records or self.state is not ConnectionState.OPEN:
+            return False
+        params = dict(records[0].params)
+        unsub: dict[str, Any] = {"channel": channel}
+        if symbol is not None:
+            unsub["symbol"] = [symbol]
+        for name in ("depth", "interval", "event_trigger"):
+            if name in params:
+                unsub[name] = params[name]
+        if channel in _SNAPSHOT_PARAM:
+            params[_SNAPSHOT_PARAM[channel]] = True
+        if channel in TOKEN_CHANNELS:
+            unsub["token"] = params["token"] = token
+        self._send_wire({"method": "unsubscribe", "params": unsub}, now=now)
+        self._send_wire({"method": "subscribe", "params": params}, now=now)
+        return True
 
     def data_to_send(self) -> list[str]:
         """Frames to write, in order; each call returns and clears the queue."""
         out, self._outgoing = self._outgoing, []
+        self._unsent.clear()
         return out
 
     # --- inbound --------------------------------------------------------------------------------
@@ -335,8 +425,13 @@ class KrakenProtocol:
         except DecodeError as exc:
             self._events.append(InvalidFrame(exc))
             return
-        if _is_channel_frame(type(message)):
+        cls = type(message)
+        if _is_channel_frame(cls):
             # The hot path: a typed channel frame has no envelope to correlate.
+            if cls in _SEQUENCED_TYPES:
+                self._check_sequence(message)
+            elif cls in _BOOK_TYPES and not self._book_subscribed(message):
+                return
             self._events.append(ChannelData(message))
             return
         method, req_id, success, _error, symbol = response_fields(message)
@@ -345,9 +440,45 @@ class KrakenProtocol:
             return
         pending = self._pending.get(req_id) if req_id is not None else None
         if pending is None:
-            self._events.append(UnsolicitedResponse(message))
+            late = self._pending.reserved(req_id) if req_id is not None else None
+            if late is not None:
+                self._on_late(late, message, now)
+            else:
+                self._events.append(UnsolicitedResponse(message))
             return
         self._on_response(pending, message, success is True, symbol, now)
+
+    def _book_subscribed(self, message: BaseModel) -> bool:
+        channel = str(getattr(message, "channel", ""))
+        get = self.subscriptions.get
+        for item in getattr(message, "data", ()):
+            symbol = getattr(item, "symbol", None)
+            if get((channel, symbol, ())) is None:
+                self._events.append(
+                    InvalidFrame(
+                        UnexpectedMessage(f"{channel} frame for {symbol}, which is not subscribed")
+                    )
+                )
+                return False
+        return True
+
+    def _check_sequence(self, message: BaseModel) -> None:
+        channel = str(getattr(message, "channel", ""))
+        sequence = getattr(message, "sequence", None)
+        if not isinstance(sequence, int):
+            return
+        last = self._sequences.get(channel)
+        self._sequences[channel] = sequence
+        if last is not None and sequence != last + 1:
+            self._events.append(SequenceGap(channel, last + 1, sequence))
+
+    def _on_late(self, late: PendingRequest, message: BaseModel, now: float) -> None:
+        late.responses.append(message)
+        if len(late.responses) >= late.expected:
+            self._pending.release(late.req_id)
+        self._events.append(
+            LateResponse(late.req_id, late.method, late.wire, message, now - late.sent_at)
+        )
 
     def _on_response(
         self, pending: PendingRequest, message: BaseModel, ok: bool, symbol: str | None, now: float
@@ -368,6 +499,8 @@ class KrakenProtocol:
                 complete = True
             if pending.method == "subscribe":
                 self.subscriptions.subscribe_acked(params, symbol, ok, pending.req_id)
+                # A new subscription numbers its frames afresh.
+                self._sequences.pop(str(params.get("channel")), None)
             else:
                 self.subscriptions.unsubscribe_acked(params, symbol)
         if not complete:
@@ -402,14 +535,13 @@ class KrakenProtocol:
                 if pending.req_id == self._keepalive_in_flight:
                     self._keepalive_in_flight = None
                 continue
-            error = RequestTimeout(
-                f"{pending.method} (req_id={pending.req_id}) got no response within "
-                f"{now - pending.sent_at:.3f}s",
-                method=pending.method,
-                req_id=pending.req_id,
-            )
             self._events.append(
-                RequestFailed(pending.req_id, pending.method, error, tuple(pending.responses))
+                RequestFailed(
+                    pending.req_id,
+                    pending.method,
+                    self._timeout_error(pending, now),
+                    tuple(pending.responses),
+                )
             )
         if self.state is not ConnectionState.OPEN:
             return
@@ -423,6 +555,41 @@ class KrakenProtocol:
             self._keepalive_in_flight = self._send_wire(
                 {"method": "ping"}, now=now, timeout=self._probe_after() or 0.0, internal=True
             )
+
+    def give_up(self, req_id: int, *, now: float) -> RequestTimeout | None:
+        """The caller stopped waiting (its own deadline passed, or it was cancelled).
+
+        The request is treated exactly like one that timed out: its id stays reserved so that
+        its answer, if it comes, is a :class:`LateResponse` and never completes another request.
+
+        Args:
+            req_id: The request's id.
+            now: Current time.
+
+        Returns:
+            The error to raise, or ``None`` if the request is no longer pending.
+        """
+        pending = self._pending.abandon(req_id)
+        if pending is None:
+            return None
+        return self._timeout_error(pending, now)
+
+    def _timeout_error(self, pending: PendingRequest, now: float) -> RequestTimeout:
+        written = pending.req_id not in self._unsent
+        unknown = pending.order_entry and written
+        message = (
+            f"{pending.method} (req_id={pending.req_id}) got no response within "
+            f"{now - pending.sent_at:.3f}s"
+        )
+        if unknown:
+            message += "; outcome unknown, the client resolves it from the executions data"
+        return RequestTimeout(
+            message,
+            method=pending.method,
+            req_id=pending.req_id,
+            request=pending.wire if written else None,
+            outcome_unknown=unknown,
+        )
 
     def _probe_after(self) -> float | None:
         # Probe a quiet connection at half the watchdog deadline, so that a live but quiet

@@ -9,13 +9,13 @@ Two families live here:
   :class:`Resubscribed`, :class:`EventsDropped`, :class:`BookResync`) are yielded to users next
   to the typed channel frames by ``async for event in client``.
 
-All are frozen dataclasses: cheap, hashable, typed, and they never go on the wire.
+All are frozen dataclasses: cheap, immutable, typed, and they never go on the wire.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel
 
@@ -28,13 +28,18 @@ __all__ = [
     "Disconnected",
     "Endpoint",
     "EventsDropped",
+    "FillsRecovered",
     "InvalidFrame",
+    "LateResponse",
     "LifecycleEvent",
+    "OrderOutcome",
+    "OrderResolved",
     "ProtocolEvent",
     "Reconnecting",
     "RequestCompleted",
     "RequestFailed",
     "Resubscribed",
+    "SequenceGap",
     "UnsolicitedResponse",
 ]
 
@@ -106,6 +111,48 @@ class UnsolicitedResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class LateResponse:
+    """An answer to a request that already gave up (it timed out; its ``req_id`` was reserved).
+
+    The protocol emits it and the client passes it on to users unchanged: for an order-entry
+    request it tells what Kraken did after all (and resolves the in-doubt order).
+
+    Attributes:
+        req_id: The request's id.
+        method: The request's method.
+        request: The request as sent (token removed).
+        response: The decoded answer.
+        elapsed: Seconds between sending and this answer.
+    """
+
+    req_id: int
+    method: str
+    request: dict[str, Any]
+    response: BaseModel
+    elapsed: float
+    channel: None = field(default=None, init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceGap:
+    """A private channel's ``sequence`` skipped numbers: frames were lost on this connection.
+
+    The client resubscribes the channel with a snapshot (and, for ``executions``, recovers the
+    fills of the gap). The protocol emits it; the client passes it on to users.
+
+    Attributes:
+        channel_name: ``"executions"`` or ``"balances"``.
+        expected: The sequence number that should have come.
+        received: The one that came.
+    """
+
+    channel_name: str
+    expected: int
+    received: int
+    channel: None = field(default=None, init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class InvalidFrame:
     """A frame that could not be decoded (not JSON, or strict mode and no model fits).
 
@@ -132,6 +179,8 @@ ProtocolEvent: TypeAlias = (
     | RequestCompleted
     | RequestFailed
     | UnsolicitedResponse
+    | LateResponse
+    | SequenceGap
     | InvalidFrame
     | ConnectionDead
 )
@@ -254,6 +303,76 @@ class BookResync:
     channel: None = field(default=None, init=False, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class FillsRecovered:
+    """Fills that happened while the auth connection was down (or frames were lost) were found.
+
+    Right after this event the client yields one ``ExecutionsUpdate`` carrying exactly those
+    trade reports, as Kraken lists them in its executions snapshot, so that a position built
+    from ``executions`` events stays equal to the exchange's. Fills already delivered are never
+    delivered twice (deduplicated by ``exec_id``).
+
+    Attributes:
+        count: Number of fills recovered.
+        exec_ids: Their ``exec_id``.
+        truncated: Kraken's snapshot holds only the last 50 fills and all of them were new: older
+            fills of the gap may be missing (query the REST ``TradesHistory`` to be sure).
+    """
+
+    count: int
+    exec_ids: tuple[str, ...]
+    truncated: bool = False
+    channel: None = field(default=None, init=False, repr=False)
+
+
+OrderOutcome: TypeAlias = Literal["placed", "not_placed", "applied", "not_applied", "unknown"]
+"""How an in-doubt request ended, as Kraken's own data shows it (see :class:`OrderResolved`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResolved:
+    """An order-entry request whose outcome was unknown has been resolved.
+
+    Emitted once per order (a ``batch_add`` in doubt resolves each of its orders separately).
+
+    ``outcome``:
+
+    * ``"placed"``: Kraken holds (or held) the order: ``order_id`` and ``order_status`` say
+      which and how it stands (``"new"``, ``"partially_filled"``, ``"filled"``...).
+    * ``"not_placed"``: no open order and no recent fill carries its ``cl_ord_id`` /
+      ``order_userref`` (or the late answer was an error): the order is not live and did not
+      trade; sending it again cannot double a position.
+    * ``"applied"`` / ``"not_applied"``: for amend, edit, cancel and cancel-all requests,
+      whether the open orders show the change.
+    * ``"unknown"``: Kraken's data cannot tell (``cancel_all_orders_after``; an ``add_order``
+      without ``cl_ord_id`` or ``order_userref`` while ``auto_cl_ord_id`` is off).
+
+    Attributes:
+        method: The request's method.
+        req_id: The request's id.
+        outcome: See above.
+        source: What resolved it: ``"late_response"`` or ``"executions"``.
+        cl_ord_id: The order's client id, if it had one.
+        order_userref: The order's client tag, if it had one.
+        order_id: Kraken's id, when known.
+        order_status: The order's status in Kraken's data, when known.
+        request: The request as sent (token removed).
+        reason: A short human explanation.
+    """
+
+    method: str
+    req_id: int | None
+    outcome: OrderOutcome
+    source: Literal["late_response", "executions"]
+    cl_ord_id: str | None = None
+    order_userref: int | None = None
+    order_id: str | None = None
+    order_status: str | None = None
+    request: dict[str, Any] | None = None
+    reason: str = ""
+    channel: None = field(default=None, init=False, repr=False)
+
+
 LifecycleEvent: TypeAlias = (
     Connected
     | Disconnected
@@ -262,5 +381,9 @@ LifecycleEvent: TypeAlias = (
     | ConnectionFailed
     | EventsDropped
     | BookResync
+    | LateResponse
+    | SequenceGap
+    | OrderResolved
+    | FillsRecovered
 )
 """Every user-facing lifecycle event."""

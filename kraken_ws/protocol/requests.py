@@ -16,6 +16,7 @@ from ..models.common import TRADING_METHODS
 
 __all__ = [
     "INT32_MAX",
+    "MAX_RESERVED",
     "ORDER_ENTRY_METHODS",
     "PendingRequest",
     "PendingRequests",
@@ -129,11 +130,23 @@ class PendingRequest:
         return self.method in ORDER_ENTRY_METHODS
 
 
+MAX_RESERVED = 10_000
+"""Timed-out requests remembered per connection while their answer may still come (oldest go
+first past this: a server that never answers must not grow memory without bound)."""
+
+
 class PendingRequests:
-    """The map of in-flight requests, keyed by ``req_id``."""
+    """The map of in-flight requests, keyed by ``req_id``, and of timed-out ones.
+
+    A request that times out is not forgotten: it moves to the *reserved* map, where it stays until
+    its answer arrives (late) or the connection closes. Its id is not handed out again and a user
+    cannot reuse it meanwhile, so a late answer can never complete a newer request that happens to
+    carry the same id.
+    """
 
     def __init__(self) -> None:
         self._by_id: dict[int, PendingRequest] = {}
+        self._reserved: dict[int, PendingRequest] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -142,18 +155,24 @@ class PendingRequests:
         return req_id in self._by_id
 
     def ids(self) -> set[int]:
-        """The ids in flight."""
-        return set(self._by_id)
+        """The ids that must not be handed out: in flight or reserved."""
+        return set(self._by_id) | set(self._reserved)
 
     def add(self, request: PendingRequest) -> None:
         """Track a request.
 
         Raises:
-            InvalidState: A request with the same id is already in flight.
+            InvalidState: A request with the same id is in flight or reserved.
         """
-        if request.req_id in self._by_id:
-            raise InvalidState(f"req_id {request.req_id} is already in flight")
-        self._by_id[request.req_id] = request
+        rid = request.req_id
+        if rid in self._by_id:
+            raise InvalidState(f"req_id {rid} is already in flight; use another req_id")
+        if rid in self._reserved:
+            raise InvalidState(
+                f"req_id {rid} is reserved: an earlier {self._reserved[rid].method} with this id "
+                "timed out and its answer has not arrived yet; use another req_id"
+            )
+        self._by_id[rid] = request
 
     def get(self, req_id: int) -> PendingRequest | None:
         """The pending request with that id, if any."""
@@ -164,16 +183,47 @@ class PendingRequests:
         return self._by_id.pop(req_id, None)
 
     def expired(self, now: float) -> list[PendingRequest]:
-        """Remove and return every request whose deadline is at or before ``now``."""
+        """Remove and return every request whose deadline is at or before ``now``.
+
+        Each one is reserved (see the class docstring) unless it is internal.
+        """
         gone = [p for p in self._by_id.values() if p.deadline is not None and p.deadline <= now]
         for pending in gone:
             del self._by_id[pending.req_id]
+            if not pending.internal:
+                self._reserved[pending.req_id] = pending
+        while len(self._reserved) > MAX_RESERVED:
+            del self._reserved[next(iter(self._reserved))]
         return gone
 
+    def abandon(self, req_id: int) -> PendingRequest | None:
+        """Stop waiting for one request before its deadline and reserve its id (as if expired)."""
+        pending = self._by_id.pop(req_id, None)
+        if pending is not None and not pending.internal:
+            self._reserved[req_id] = pending
+        return pending
+
+    def reserved(self, req_id: int) -> PendingRequest | None:
+        """The timed-out request with that id, if it is still reserved."""
+        return self._reserved.get(req_id)
+
+    def release(self, req_id: int) -> None:
+        """Forget a reserved request (its answer has arrived in full)."""
+        self._reserved.pop(req_id, None)
+
+    @property
+    def reserved_count(self) -> int:
+        """How many timed-out requests are still waiting for a late answer."""
+        return len(self._reserved)
+
     def drain(self) -> list[PendingRequest]:
-        """Remove and return every pending request (the connection is gone)."""
+        """Remove and return every pending request; forget the reserved ones.
+
+        The connection is gone, so no answer can come any more.
+        """
         gone = list(self._by_id.values())
         self._by_id.clear()
+        self._reserved.clear()
         return gone
 
     def next_deadline(self) -> float | None:

@@ -15,6 +15,7 @@ from kraken_ws.protocol.events import (
     ChannelData,
     ConnectionDead,
     InvalidFrame,
+    LateResponse,
     RequestCompleted,
     RequestFailed,
     UnsolicitedResponse,
@@ -278,8 +279,13 @@ class TestTimeouts:
         assert isinstance(event, RequestFailed)
         assert isinstance(event.error, RequestTimeout)
         assert event.error.req_id == rid
-        # a late answer is unsolicited
+        assert event.error.outcome_unknown is False  # a ping changes nothing
+        # the id stays reserved: a late answer is a LateResponse, and only once
         proto.receive_text(json.dumps({"method": "pong", "req_id": rid}), now=6)
+        [late] = proto.events_received()
+        assert isinstance(late, LateResponse)
+        assert (late.req_id, late.method, late.elapsed) == (rid, "ping", 6)
+        proto.receive_text(json.dumps({"method": "pong", "req_id": rid}), now=7)
         assert isinstance(proto.events_received()[0], UnsolicitedResponse)
 
     def test_per_request_timeout(self) -> None:

@@ -42,6 +42,7 @@ from kraken_ws.protocol.events import (
     ChannelData,
     ConnectionDead,
     InvalidFrame,
+    LateResponse,
     ProtocolEvent,
     RequestCompleted,
     RequestFailed,
@@ -125,6 +126,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.explicit_ids = itertools.chain([0], itertools.count(1_000_000))
         self.now = 0.0
         self.inflight: dict[int, Expect] = {}
+        # Timed-out requests whose id stays reserved until their answers are in (or the socket
+        # goes): their answers are LateResponse events, and the id cannot be reused meanwhile.
+        self.reserved: dict[int, Expect] = {}
         self.desired: dict[ModelKey, Desired] = {}
         self.queued: list[tuple[int, dict[str, Any]]] = []  # (serial, full frame) not yet flushed
         self.server: list[Outstanding] = []
@@ -326,11 +330,13 @@ class ProtocolMachine(RuleBasedStateMachine):
         pending = self.proto_pending()
         if explicit == "fresh":
             request["req_id"] = next(self.explicit_ids)
-        elif explicit == "in_flight" and pending:
-            request["req_id"] = data.draw(st.sampled_from(sorted(pending)), label="dup id")
+        elif explicit == "in_flight" and (pending or self.reserved):
+            taken = sorted(set(pending) | set(self.reserved))
+            request["req_id"] = data.draw(st.sampled_from(taken), label="dup id")
         timeout = data.draw(st.sampled_from([None, None, 0.5, 3.0, 12.0]), label="timeout")
         before_subs = self.proto.subscriptions.replay_plan()
-        if self.proto.state is not ConnectionState.OPEN or request.get("req_id") in pending:
+        refused = request.get("req_id") in pending or request.get("req_id") in self.reserved
+        if self.proto.state is not ConnectionState.OPEN or refused:
             with pytest.raises(InvalidState):
                 self.proto.send(request, now=self.now, token=token, timeout=timeout)
             assert self.proto_pending().keys() == pending.keys()
@@ -339,6 +345,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         req_id = self.proto.send(request, now=self.now, token=token, timeout=timeout)
         assert req_id not in pending
+        assert req_id not in self.reserved
         assert 0 <= req_id <= INT32_MAX
         if "req_id" in request:
             assert req_id == request["req_id"]
@@ -452,20 +459,25 @@ class ProtocolMachine(RuleBasedStateMachine):
         assert failed.keys() == self.inflight.keys()
         if failed:
             note("connection lost with requests in flight")
+        unsent = {serial for serial, _frame in self.queued}
         for req_id, event in failed.items():
             exp = self.inflight[req_id]
             error = event.error
             assert isinstance(error, ConnectionLost)
             assert event.method == exp.method
             assert error.req_id == req_id
-            assert error.outcome_unknown is (exp.method in ORDER_ENTRY_METHODS)
-            assert error.request == exp.wire
+            # A request still queued certainly never reached the server: its outcome is known.
+            written = exp.serial not in unsent
+            assert error.outcome_unknown is (exp.method in ORDER_ENTRY_METHODS and written)
+            assert error.request == (exp.wire if written else None)
             assert len(event.responses) == exp.responses
             if exp.token is not None:
                 assert exp.token not in str(error)
                 assert exp.token not in repr(error.request)
         self.inflight.clear()
+        self.reserved.clear()
         assert self.proto.pending_count == 0
+        assert self.proto.reserved_count == 0
         assert self.proto.data_to_send() == []
         self.queued = []
         self.server = []
@@ -615,6 +627,14 @@ class ProtocolMachine(RuleBasedStateMachine):
             if internal:
                 self.expect_events([])
                 assert req_id not in self.proto_pending()
+            elif isinstance(req_id, int) and req_id in self.reserved:
+                [late] = self.expect_events([LateResponse])
+                assert isinstance(late, LateResponse)
+                owner = self.reserved[req_id]
+                assert (late.method, late.request) == (owner.method, owner.wire)
+                owner.responses += 1
+                if owner.responses >= owner.expected:
+                    del self.reserved[req_id]
             else:
                 self.expect_events([UnsolicitedResponse])
             return
@@ -785,6 +805,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.now += data.draw(st.one_of(choices), label="advance")
         self.proto.tick(now=self.now)
         expired = {r for r, e in self.inflight.items() if e.deadline <= self.now}
+        unsent = {serial for serial, _frame in self.queued}
         events = self.events()
         failed: set[int] = set()
         dead = 0
@@ -798,6 +819,9 @@ class ProtocolMachine(RuleBasedStateMachine):
             exp = self.inflight[event.req_id]
             assert (event.method, event.error.req_id) == (exp.method, exp.req_id)
             assert len(event.responses) == exp.responses
+            written = exp.serial not in unsent
+            assert event.error.outcome_unknown is (exp.method in ORDER_ENTRY_METHODS and written)
+            assert event.error.request == (exp.wire if written else None)
             failed.add(event.req_id)
         assert failed == expired
         if failed:
@@ -805,7 +829,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         if dead:
             note("watchdog fired")
         for req_id in expired:
-            del self.inflight[req_id]
+            self.reserved[req_id] = self.inflight.pop(req_id)
         watchdog = self.proto.watchdog_timeout
         should_die = (
             self.proto.state is ConnectionState.OPEN
