@@ -5,7 +5,9 @@ from __future__ import annotations
 import zlib
 from typing import Protocol
 
-__all__ = ["BookState", "CachedSide"]
+from kraken_ws.protocol._json import MAX_EXPONENT
+
+__all__ = ["BookState", "CachedSide", "check_precision"]
 
 
 class CachedSide(Protocol):
@@ -17,6 +19,17 @@ class CachedSide(Protocol):
     def checksum_text(self, price_precision: int | None, qty_precision: int | None) -> bytes:
         """The side's checksum text, rebuilt only when stale."""
         ...
+
+
+def check_precision(price_precision: int | None, qty_precision: int | None) -> None:
+    """Refuse checksum precisions no pair can have (each pads a token with that many zeros).
+
+    Raises:
+        ValueError: A precision is not ``None`` and not between 0 and ``MAX_EXPONENT`` (400).
+    """
+    for name, value in (("price_precision", price_precision), ("qty_precision", qty_precision)):
+        if value is not None and not 0 <= value <= MAX_EXPONENT:
+            raise ValueError(f"{name} must be between 0 and {MAX_EXPONENT}, got {value}")
 
 
 class BookState:
@@ -52,6 +65,7 @@ class BookState:
     ) -> None:
         if depth <= 0:
             raise ValueError(f"depth must be positive, got {depth}")
+        check_precision(price_precision, qty_precision)
         self._symbol = symbol
         self._depth = depth
         self._price_precision = price_precision

@@ -51,6 +51,8 @@ import zlib
 from collections.abc import Iterable
 from decimal import Decimal
 
+from kraken_ws.protocol._json import MAX_EXPONENT
+
 __all__ = [
     "CHECKSUM_LEVELS",
     "book_checksum",
@@ -78,14 +80,23 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
 
     Returns:
         The digits without the decimal point and without leading zeros.
+
+    Raises:
+        ValueError: ``precision`` is negative or above ``MAX_EXPONENT`` (400).
     """
     # str() is about twice as fast as format(..., "f") but switches to exponent form for tiny
     # or huge values (Decimal("1E-8"), Decimal("0E-8")); those fall back to "f", which never
     # uses an exponent.
     text = str(value)
-    if "E" in text:
+    if "E" in text and -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
         text = format(value, "f")
+    # else: an exponent beyond the bound of kraken_ws.protocol._json, which nothing decoded
+    # from the wire has (a book built by hand could): its positional text could take
+    # gigabytes, so the exponent form stays. It cannot match Kraken's checksum: the book
+    # resyncs instead of stalling.
     if precision:
+        if not 0 < precision <= MAX_EXPONENT:
+            raise ValueError(f"precision must be between 0 and {MAX_EXPONENT}, got {precision}")
         dot = text.find(".")
         if dot < 0:
             missing = precision

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Literal, NamedTuple, TypeAlias
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookLevel, BookSnapshot, BookUpdate
 
-from ._state import BookState
+from ._state import BookState, check_precision
 from .checksum import CHECKSUM_LEVELS, level_token
 
 __all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
@@ -70,6 +71,15 @@ class BookView:
 # tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
 _tuple_new = tuple.__new__
 
+# An update with more levels than this on one side is applied like a snapshot (_Ladder.load).
+# One level at a time costs a bisect and one list.insert into a list of up to depth + m
+# entries, so m levels cost O(m * (depth + m)): fine for the 1-3 levels of a live update and
+# still cheaper than sorting below a few hundred, quadratic for a hostile 100,000.
+_BULK_LEVELS = 256
+
+# Entries beyond 2 * depth that _best_levels selects before resolving a long, unsorted input.
+_SELECT = 64
+
 
 class _Ladder:
     """One side of an L2 book: parallel lists of prices (ascending), quantities and tokens.
@@ -78,9 +88,11 @@ class _Ladder:
     ``Decimal`` costs about 0.3 µs (CPython computes a modular power of ten for its exponent),
     more than a binary search over 1,000 sorted prices (ten C-level comparisons), and every
     level of every update arrives as a new ``Decimal``. One search finds the level; a new or
-    removed level is one ``memmove`` per list (at most ~1,000 pointers); nothing is ever
-    re-sorted. Bids are kept ascending too and read from the end, so the best levels of both
-    sides are where slices are cheapest and a snapshot's worst-first truncation is one slice.
+    removed level is one ``memmove`` per list (at most ~1,000 pointers); nothing is re-sorted
+    per level. Snapshots and updates longer than ``_BULK_LEVELS`` are sorted once instead
+    (:meth:`load`), so no message costs more than O(n log n) in its levels. Bids are kept
+    ascending too and read from the end, so the best levels of both sides are where slices
+    are cheapest and a snapshot's worst-first truncation is one slice.
 
     ``_tokens[i]`` caches the checksum token (``fmt(price) + fmt(qty)``) of level ``i``, or
     ``None`` until it is needed; a change at one of the 10 best levels renders its token at once
@@ -159,6 +171,22 @@ class _Ladder:
             # else: deleting a level we do not hold changes nothing.
         if dirty:
             self._dirty = True
+
+    def load(self, levels: list[BookLevel], depth: int) -> None:
+        # Many levels at once (a snapshot, or an update longer than _BULK_LEVELS): the same
+        # result as apply() then truncate(depth), without one list.insert per level into a
+        # growing list (quadratic: a 240,000-level snapshot took 7 s). See _best_levels.
+        prices = self._prices + [level.price for level in levels]
+        qtys = self._qtys + [level.qty for level in levels]
+        kept_prices, kept_qtys = _best_levels(prices, qtys, depth, self._descending)
+        if self._descending:
+            kept_prices.reverse()
+            kept_qtys.reverse()
+        self._prices[:] = kept_prices
+        self._qtys[:] = kept_qtys
+        # Tokens are rendered when the checksum needs them (the 10 best levels only).
+        self._tokens[:] = [None] * len(kept_prices)
+        self._dirty = True
 
     def truncate(self, depth: int) -> None:
         excess = len(self._prices) - depth
@@ -253,6 +281,69 @@ class _Ladder:
         return zip(self._prices, self._qtys, strict=True)
 
 
+def _best_levels(
+    prices: list[Decimal], qtys: list[Decimal], depth: int, descending: bool
+) -> tuple[list[Decimal], list[Decimal]]:
+    """The ``depth`` best levels left by applying ``(prices[i], qtys[i])`` in order, best first.
+
+    The entries are the levels held (distinct prices, nonzero quantities) followed by a
+    message's levels in array order. Entries are ranked best first by a stable sort (or, for
+    many entries, first by a stable partial selection), so the entries of one price stay in
+    arrival order: the last one decides (qty 0 deletes), and a level that survives keeps the
+    price object it was created with, that of the first entry after the last delete (what
+    :meth:`_Ladder.apply` does). Only the best prices are resolved, until ``depth`` are kept.
+
+    Cost: O(n log n) at worst. The wire's sides arrive sorted, which the sort does in linear
+    time; shuffled input is first narrowed to the ``_SELECT`` best entries in O(n log k), and
+    sorted in full only when deletes and repeats among those leave fewer than ``depth`` levels.
+    """
+    n = len(prices)
+    key = prices.__getitem__
+    select = 2 * depth + _SELECT
+    if n > 2 * select:
+        best = (heapq.nlargest if descending else heapq.nsmallest)(select, range(n), key=key)
+        # Every entry strictly better than the worst one selected is among those selected;
+        # entries at that price may not all be, so that price is not resolved from them.
+        kept = _resolve(prices, qtys, best, depth, prices[best[-1]])
+        if kept is not None:
+            return kept
+    order = sorted(range(n), key=key, reverse=descending)
+    kept = _resolve(prices, qtys, order, depth, None)
+    assert kept is not None
+    return kept
+
+
+def _resolve(
+    prices: list[Decimal],
+    qtys: list[Decimal],
+    order: list[int],
+    depth: int,
+    stop: Decimal | None,
+) -> tuple[list[Decimal], list[Decimal]] | None:
+    # ``order``: entry indexes best first, arrival order within a price. None when ``stop``
+    # (a price whose entries may be incomplete) is reached before ``depth`` levels are kept.
+    kept_prices: list[Decimal] = []
+    kept_qtys: list[Decimal] = []
+    n = len(order)
+    i = 0
+    while i < n and len(kept_prices) < depth:
+        price = prices[order[i]]
+        if stop is not None and price == stop:
+            return None
+        j = i + 1
+        while j < n and prices[order[j]] == price:
+            j += 1
+        qty = qtys[order[j - 1]]
+        if qty:
+            start = j - 1
+            while start > i and qtys[order[start - 1]]:
+                start -= 1
+            kept_prices.append(prices[order[start]])
+            kept_qtys.append(qty)
+        i = j
+    return kept_prices, kept_qtys
+
+
 class OrderBook(BookState):
     """An L2 order book of one symbol, kept from ``book`` channel messages.
 
@@ -294,7 +385,11 @@ class OrderBook(BookState):
         Args:
             price_precision: The pair's ``price_precision``, or ``None`` for wire digits.
             qty_precision: The pair's ``qty_precision``, or ``None`` for wire digits.
+
+        Raises:
+            ValueError: A precision is negative or above 400 (no pair has one).
         """
+        check_precision(price_precision, qty_precision)
         if (price_precision, qty_precision) == (self._price_precision, self._qty_precision):
             return
         self._price_precision = price_precision
@@ -362,16 +457,23 @@ class OrderBook(BookState):
             raise BookIntegrityError(f"{self._symbol}: book update before any snapshot")
         pp = self._price_precision
         qp = self._qty_precision
-        # Most updates touch one side: skip the call for an empty list.
+        depth = self._depth
+        # Most updates touch one side: skip the call for an empty list. Snapshots and long
+        # updates take the sort-once path, whose cost is O(n log n) in the message's levels.
         levels = data.asks
         if levels:
-            asks.apply(levels, pp, qp)
+            if is_snapshot or len(levels) > _BULK_LEVELS:
+                asks.load(levels, depth)
+            else:
+                asks.apply(levels, pp, qp)
         levels = data.bids
         if levels:
-            bids.apply(levels, pp, qp)
+            if is_snapshot or len(levels) > _BULK_LEVELS:
+                bids.load(levels, depth)
+            else:
+                bids.apply(levels, pp, qp)
         # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
         # and a level can leave and another arrive within one message.
-        depth = self._depth
         if len(asks._prices) > depth:  # the list itself: no Python-level __len__ call
             asks.truncate(depth)
         if len(bids._prices) > depth:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from sortedcontainers import SortedList
 
-from kraken_ws.book._state import BookState
+from kraken_ws.book._state import BookState, check_precision
 from kraken_ws.book.checksum import CHECKSUM_LEVELS, level_token
 from kraken_ws.book.l2 import ApplyResult, BookSide, PriceLevel
 from kraken_ws.exceptions import BookIntegrityError
@@ -24,6 +26,7 @@ from kraken_ws.models.channels.level3 import (
 __all__ = ["L3Book", "L3Order"]
 
 _ZERO = Decimal(0)
+_limit_price = attrgetter("limit_price")
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +227,11 @@ class L3Book(BookState):
         Args:
             price_precision: The pair's ``price_precision``, or ``None`` for wire digits.
             qty_precision: The pair's ``qty_precision``, or ``None`` for wire digits.
+
+        Raises:
+            ValueError: A precision is negative or above 400 (no pair has one).
         """
+        check_precision(price_precision, qty_precision)
         self._price_precision = price_precision
         self._qty_precision = qty_precision
         self._tokens.clear()
@@ -295,8 +302,7 @@ class L3Book(BookState):
             self._index.clear()
             self._tokens.clear()
             self._has_snapshot = True
-            self._load(data.bids, "bid")
-            self._load(data.asks, "ask")
+            self._load(data)
         else:
             if not self._has_snapshot:
                 raise BookIntegrityError(f"{self._symbol}: level3 update before any snapshot")
@@ -335,13 +341,45 @@ class L3Book(BookState):
         del self._index[order.order_id]
         self._tokens.pop(order.order_id, None)
 
-    def _load(self, orders: list[Level3Order], side: BookSide) -> None:
-        for wire in orders:
-            order = L3Order(wire.order_id, side, wire.limit_price, wire.order_qty, wire.timestamp)
-            old = self._index.get(order.order_id)
-            if old is not None:  # a duplicate id in a snapshot: the later entry wins
-                self._drop(old)
-            self._add(order)
+    def _load(self, data: Level3SnapshotData) -> None:
+        # The same book as appending every order in array order (bids, then asks; a repeated
+        # id drops the earlier entry, a zero quantity adds nothing) and then truncating to
+        # depth, in O(n log n) and without building anything for the orders past the depth:
+        # only each id's last entry can survive; the survivors are sorted best price first,
+        # stably, so orders of one price keep their array (queue) order; the first ``depth``
+        # prices are loaded. The wire's sides arrive sorted, which the sort does in linear time.
+        bids = data.bids
+        last = {wire.order_id: i for i, wire in enumerate(itertools.chain(bids, data.asks))}
+        self._fill(self._bids, "bid", bids, 0, last)
+        self._fill(self._asks, "ask", data.asks, len(bids), last)
+
+    def _fill(
+        self,
+        queue: _Queue,
+        side: BookSide,
+        orders: list[Level3Order],
+        offset: int,
+        last: dict[str, int],
+    ) -> None:
+        live = [
+            wire
+            for i, wire in enumerate(orders, offset)
+            if wire.order_qty and last[wire.order_id] == i
+        ]
+        live.sort(key=_limit_price, reverse=queue._descending)
+        index = self._index
+        remaining = self._depth
+        previous: Decimal | None = None
+        for wire in live:
+            price = wire.limit_price
+            if price != previous:
+                if not remaining:
+                    break
+                remaining -= 1
+                previous = price
+            order = L3Order(wire.order_id, side, price, wire.order_qty, wire.timestamp)
+            queue.append(order)
+            index[order.order_id] = order
 
     def _events(self, events: list[Level3Event], side: BookSide) -> None:
         index = self._index

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, TypeAlias
 
+from kraken_ws.book._state import check_precision
 from kraken_ws.book.l2 import ApplyResult, OrderBook
 from kraken_ws.book.l3 import L3Book
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
@@ -205,7 +206,11 @@ class BookManager:
             symbol: The pair.
             price_precision: Decimals of its prices.
             qty_precision: Decimals of its quantities.
+
+        Raises:
+            ValueError: A precision is negative or above 400 (no pair has one).
         """
+        check_precision(price_precision, qty_precision)
         self._precisions[symbol] = (price_precision, qty_precision)
         book = self._books.get(symbol)
         if book is not None:
@@ -256,6 +261,10 @@ class BookManager:
                     self._stale_update(l3book, "level3", l3data.checksum, events)
         elif isinstance(message, InstrumentSnapshot | InstrumentUpdate):
             for pair in message.data.pairs:
+                try:
+                    check_precision(pair.price_precision, pair.qty_precision)
+                except ValueError:
+                    continue  # no pair has one: a hostile frame must not make tokens huge
                 self.set_precision(pair.symbol, pair.price_precision, pair.qty_precision)
         return events
 
