@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -33,6 +34,7 @@ from .exceptions import (
     ConnectError,
     ConnectionClosed,
     ConnectionLost,
+    DecodeError,
     InvalidState,
     KrakenAPIError,
     KrakenWSError,
@@ -43,9 +45,12 @@ from .exceptions import (
 from .models.channels.balances import BalancesSubscribeParams, BalancesUnsubscribeParams
 from .models.channels.book import BookSubscribeParams, BookUnsubscribeParams
 from .models.channels.executions import (
+    ExecutionReport,
+    ExecutionsSnapshot,
     ExecutionsSubscribeParams,
     ExecutionsSubscribeResult,
     ExecutionsUnsubscribeParams,
+    ExecutionsUpdate,
 )
 from .models.channels.instrument import InstrumentSubscribeParams, InstrumentUnsubscribeParams
 from .models.channels.level3 import Level3SubscribeParams, Level3UnsubscribeParams
@@ -101,6 +106,7 @@ from .models.methods.ping import PingRequest
 from .models.methods.subscribe import SubscribeRequest, SubscribeSuccess
 from .models.methods.unsubscribe import UnsubscribeRequest, UnsubscribeSuccess
 from .protocol import codec
+from .protocol._json import dumps
 from .protocol.connection import KrakenProtocol, response_fields
 from .protocol.events import (
     BookResync,
@@ -111,18 +117,23 @@ from .protocol.events import (
     Disconnected,
     Endpoint,
     EventsDropped,
+    FillsRecovered,
     InvalidFrame,
+    LateResponse,
     LifecycleEvent,
+    OrderResolved,
     ProtocolEvent,
     Reconnecting,
     RequestCompleted,
     RequestFailed,
     Resubscribed,
+    SequenceGap,
     UnsolicitedResponse,
 )
 from .protocol.state import ConnectionState
 from .protocol.subscriptions import TOKEN_CHANNELS
 from .ratelimit import MessagePacer, TradingRateLimiter
+from .reconcile import InDoubtOrder, OrderLedger, Resolution, parse_timestamp
 from .transport.base import Connector, Transport
 
 __all__ = ["ClientEvent", "KrakenWSClient"]
@@ -166,6 +177,7 @@ UnsubscribeParamsModel: TypeAlias = (
 _T = TypeVar("_T", bound=BaseModel)
 
 _NEVER_DROP_CHANNELS = frozenset({"executions", "balances"})
+_ENDPOINTS: frozenset[Endpoint] = frozenset({"public", "auth", "l3"})
 
 
 def _endpoint_for_channel(channel: str) -> Endpoint:
@@ -188,14 +200,10 @@ def _symbols_of(event: ClientEvent) -> set[str]:
     return set()
 
 
-def _calibrate(limiter: TradingRateLimiter, responses: Sequence[BaseModel]) -> None:
-    # Every executions ack (a user's subscribe or a replay after a reconnect) names the
-    # account's tier maximum: the local model follows it rather than the tier it was built with.
-    for response in responses:
-        if isinstance(response, SubscribeSuccess):
-            result = response.result
-            if isinstance(result, ExecutionsSubscribeResult) and result.maxratecount:
-                limiter.calibrate(result.maxratecount)
+def _method_of(request: BaseModel | Mapping[str, object]) -> str:
+    if isinstance(request, Mapping):
+        return str(request.get("method"))
+    return str(getattr(request, "method", "request"))
 
 
 # --- event queues -------------------------------------------------------------------------------
@@ -218,11 +226,18 @@ class _EventQueue:
     than using memory. Sequence numbers keep the two kinds in arrival order.
     """
 
-    def __init__(self, maxsize: int, accept: Callable[[ClientEvent], bool] | None = None) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        accept: Callable[[ClientEvent], bool] | None = None,
+        sources: frozenset[Endpoint] = _ENDPOINTS,
+    ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be >= 1")
         self.maxsize = maxsize
         self._accept = accept
+        self.sources = sources
+        """Endpoints whose events this queue can get (it ends when all of those in use fail)."""
         self._market: deque[tuple[int, ClientEvent]] = deque()
         self._priority: deque[tuple[int, ClientEvent | None]] = deque()
         self._seq = 0
@@ -371,6 +386,7 @@ class _Connection:
                 reconnect = self.connected_once
                 self.connected_once = True
                 client._emit(Connected(self.endpoint, reconnect=reconnect))
+                client._on_connected(self, reconnect=reconnect)
                 await self.flush()
                 await self._pump()
             except asyncio.CancelledError:
@@ -430,6 +446,11 @@ class _Connection:
         try:
             while True:
                 text = await transport.recv()
+                if isinstance(text, bytes):
+                    # Kraken sends text frames only. A binary frame is not decoded (its bytes
+                    # could be anything); it is reported and skipped, the connection kept.
+                    _log.warning("%s: binary frame of %d bytes ignored", self.endpoint, len(text))
+                    continue
                 if self._closing:
                     # The client is closing: read on to the server's close frame (it waits
                     # behind whatever was already in flight) without decoding any of it.
@@ -501,8 +522,7 @@ class _Connection:
         if isinstance(event, ChannelData):
             client._on_channel_data(event.message)
         elif isinstance(event, RequestCompleted):
-            if client.rate_limiter is not None:
-                _calibrate(client.rate_limiter, event.responses)
+            client._on_completed(event)
             future = self.waiters.pop(event.req_id, None)
             if future is not None:
                 if not future.done():
@@ -510,12 +530,19 @@ class _Connection:
             elif event.req_id in self.replay_ids:
                 self._replay_answered(event)
         elif isinstance(event, RequestFailed):
+            error = event.error
+            if isinstance(error, ConnectionLost | RequestTimeout) and error.outcome_unknown:
+                client._doubt(error, connection_gone=isinstance(error, ConnectionLost))
             future = self.waiters.pop(event.req_id, None)
             if future is not None and not future.done():
                 future.set_exception(event.error)
             if event.req_id in self.replay_ids:
                 self.replay_ids.discard(event.req_id)
                 self._maybe_resubscribed()
+        elif isinstance(event, LateResponse):
+            client._on_late_response(event)
+        elif isinstance(event, SequenceGap):
+            client._on_sequence_gap(self, event)
         elif isinstance(event, UnsolicitedResponse):
             _log.debug("%s: unsolicited response: %r", self.endpoint, type(event.message).__name__)
         elif isinstance(event, InvalidFrame):
@@ -615,6 +642,11 @@ class KrakenWSClient:
         subscribe_rate: Subscription messages per second per connection (paced).
         subscribe_burst: Subscription messages sent without pacing.
         book_resync_interval: Minimum seconds between two resyncs of one book.
+        auto_cl_ord_id: Give every ``add_order`` / ``batch_add`` order that has neither
+            ``cl_ord_id`` nor ``order_userref`` a ``cl_ord_id`` (a UUID), so that an order whose
+            answer is lost can always be found in Kraken's data.
+        reconcile_grace: Seconds after sending before Kraken's data not listing an in-doubt
+            order is taken to mean it was not placed (it may still be on its way before that).
         clock: Monotonic clock in seconds (injectable for tests).
     """
 
@@ -643,6 +675,8 @@ class KrakenWSClient:
         subscribe_rate: float = 20.0,
         subscribe_burst: int = 20,
         book_resync_interval: float = 2.0,
+        auto_cl_ord_id: bool = True,
+        reconcile_grace: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.request_timeout = request_timeout
@@ -675,7 +709,12 @@ class KrakenWSClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._closed = False
-        self._fatal: BaseException | None = None
+        self.auto_cl_ord_id = auto_cl_ord_id
+        self._ledger = OrderLedger(grace=reconcile_grace)
+        self._resolutions: dict[int, asyncio.Future[OrderResolved]] = {}
+        self._reconcile_task: asyncio.Future[Any] | None = None
+        self._reconcile_wake = asyncio.Event()
+        self._recover_fills = False
 
     def __repr__(self) -> str:
         conns = ", ".join(f"{e}={c.proto.state.value}" for e, c in self._connections.items())
@@ -792,8 +831,6 @@ class KrakenWSClient:
     def _conn(self, endpoint: Endpoint) -> _Connection:
         if self._closed:
             raise InvalidState("the client is closed")
-        if self._fatal is not None:
-            raise self._fatal
         conn = self._connections.get(endpoint)
         if conn is None:
             self._started = True
@@ -824,8 +861,12 @@ class KrakenWSClient:
 
     # --- event fan-out ----------------------------------------------------------------------
 
-    def _new_queue(self, accept: Callable[[ClientEvent], bool] | None = None) -> _EventQueue:
-        queue = _EventQueue(self._max_queue, accept)
+    def _new_queue(
+        self,
+        accept: Callable[[ClientEvent], bool] | None = None,
+        sources: frozenset[Endpoint] = _ENDPOINTS,
+    ) -> _EventQueue:
+        queue = _EventQueue(self._max_queue, accept, sources)
         self._queues.append(queue)
         return queue
 
@@ -863,7 +904,8 @@ class KrakenWSClient:
                 return False
             return symbol is None or symbol in _symbols_of(event)
 
-        return self._iterate(self._new_queue(accept), remove=True)
+        sources = _ENDPOINTS if channel is None else frozenset({_endpoint_for_channel(channel)})
+        return self._iterate(self._new_queue(accept, sources), remove=True)
 
     async def _iterate(self, queue: _EventQueue, *, remove: bool) -> AsyncIterator[ClientEvent]:
         try:
@@ -878,6 +920,9 @@ class KrakenWSClient:
 
     def _on_channel_data(self, message: BaseModel) -> None:
         channel = getattr(message, "channel", None)
+        if channel == "executions" and isinstance(message, ExecutionsSnapshot | ExecutionsUpdate):
+            self._on_executions(message)
+            return
         if channel in ("book", "instrument"):
             self._feed_books(self._books, message)
         if channel in ("level3", "instrument"):
@@ -886,6 +931,16 @@ class KrakenWSClient:
             return
         # The protocol classifies only channel frames (and unknown frames) as ChannelData.
         self._emit(cast("ChannelFrame", message))
+
+    def _on_executions(self, message: ExecutionsSnapshot | ExecutionsUpdate) -> None:
+        resolved = self._ledger.observe(message.data)
+        kept = self._ledger.deliver(message.data)
+        if kept is None:
+            self._emit(message)
+        elif kept or isinstance(message, ExecutionsSnapshot):
+            # A replayed snapshot lists fills the user already has: never deliver one twice.
+            self._emit(message.model_copy(update={"data": kept}))
+        self._resolve(resolved)
 
     def _feed_books(self, manager: BookManager, message: BaseModel) -> None:
         for event in manager.feed(message):
@@ -905,6 +960,9 @@ class KrakenWSClient:
                     conn.wake.set()
 
     def _on_connection_lost(self, conn: _Connection) -> None:
+        if conn.endpoint == "auth":
+            # No answer to an in-doubt request can come any more.
+            self._ledger.connection_gone(self.clock())
         # Books are rebuilt from the snapshot that follows the resubscription.
         manager = (
             self._l3books
@@ -925,14 +983,238 @@ class KrakenWSClient:
                 ready.clear()
 
     def _on_fatal(self, conn: _Connection, error: BaseException) -> None:
-        self._fatal = error
+        # Only this endpoint is finished: the others keep running (a 1008 on the public
+        # endpoint must not stop trading). Requests in flight on it have already failed with
+        # ConnectionLost (outcome unknown for orders) when its socket went.
         self._emit(ConnectionFailed(conn.endpoint, error))
         for future in conn.waiters.values():
             if not future.done():
                 future.set_exception(error)
         conn.waiters.clear()
+        failed = {e for e, c in self._connections.items() if c.fatal is not None}
         for queue in self._queues:
-            queue.finish(error)
+            # A stream ends when nothing it accepts can arrive any more.
+            used = queue.sources & set(self._connections)
+            if used and used <= failed:
+                queue.finish(error)
+
+    # --- order safety: in-doubt orders, late answers, fills of a gap (kraken_ws.reconcile) ----
+
+    def in_doubt_orders(self) -> list[InDoubtOrder]:
+        """Orders whose request got no answer and that Kraken's data has not resolved yet.
+
+        Each one came with a ``ConnectionLost`` or ``RequestTimeout`` whose ``outcome_unknown``
+        was true. The client resolves them on its own (an :class:`OrderResolved` event each);
+        :meth:`resolve_in_doubt` waits for that.
+        """
+        return self._ledger.in_doubt()
+
+    async def resolve_in_doubt(self, timeout: float | None = None) -> list[OrderResolved]:
+        """Wait until every order in doubt now is resolved from Kraken's own data.
+
+        Resolution needs the auth endpoint: a late answer, the live ``executions`` stream, or an
+        executions snapshot (open orders and recent fills) that the client fetches on a
+        separate, short-lived connection after the auth endpoint is back.
+
+        Args:
+            timeout: Seconds to wait (``None``: until resolved).
+
+        Returns:
+            One :class:`OrderResolved` per order that was in doubt, oldest first.
+
+        Raises:
+            RequestTimeout: Some are still in doubt after ``timeout`` (they stay listed by
+                :meth:`in_doubt_orders`).
+        """
+        futures = [self._resolutions[e.key] for e in self._ledger.in_doubt()]
+        if not futures:
+            return []
+        self._need_reconcile()
+        _done, pending = await asyncio.wait(futures, timeout=timeout)
+        if pending:
+            raise RequestTimeout(f"{len(pending)} order(s) still in doubt after {timeout}s")
+        return [f.result() for f in futures]
+
+    def _doubt(self, error: ConnectionLost | RequestTimeout, *, connection_gone: bool) -> None:
+        if error.request is None or error.method is None:
+            return
+        entries = self._ledger.add(
+            error.method,
+            error.req_id,
+            error.request,
+            now=self.clock(),
+            connection_gone=connection_gone,
+            reason=str(error),
+        )
+        loop = asyncio.get_running_loop()
+        for entry in entries:
+            self._resolutions[entry.key] = loop.create_future()
+        self._need_reconcile()
+
+    def _resolve(self, resolutions: list[Resolution]) -> None:
+        for key, event in resolutions:
+            _log.info(
+                "in-doubt %s (req_id=%s) resolved: %s", event.method, event.req_id, event.outcome
+            )
+            self._emit(event)
+            future = self._resolutions.pop(key, None)
+            if future is not None and not future.done():
+                future.set_result(event)
+
+    def _on_completed(self, event: RequestCompleted) -> None:
+        for response in event.responses:
+            if not isinstance(response, SubscribeSuccess):
+                continue
+            result = response.result
+            if not isinstance(result, ExecutionsSubscribeResult):
+                continue
+            if self.rate_limiter is not None and result.maxratecount:
+                # Every executions ack names the account's tier maximum: the local model follows
+                # it rather than the tier it was built with.
+                self.rate_limiter.calibrate(result.maxratecount)
+            if self._ledger.fills_since is None:
+                # Fills older than the user's first executions subscription are history, not
+                # fills of a gap.
+                self._ledger.fills_since = parse_timestamp(response.time_in)
+
+    def _on_late_response(self, event: LateResponse) -> None:
+        _log.info("%s (req_id=%d) answered after %.3fs", event.method, event.req_id, event.elapsed)
+        self._emit(event)
+        self._resolve(self._ledger.late_response(event.req_id, event.method, event.response))
+
+    def _on_sequence_gap(self, conn: _Connection, event: SequenceGap) -> None:
+        _log.warning(
+            "%s: %s sequence skipped from %d to %d; resubscribing",
+            conn.endpoint,
+            event.channel_name,
+            event.expected,
+            event.received,
+        )
+        self._emit(event)
+        self._spawn(self._resubscribe(conn, event.channel_name))
+        if event.channel_name == "executions":
+            self._need_reconcile(fills=True)
+
+    async def _resubscribe(self, conn: _Connection, channel: str) -> None:
+        token = await self._tokens.get()
+        if conn.proto.resubscribe(channel, now=self.clock(), token=token):
+            await conn.flush()
+
+    def _on_connected(self, conn: _Connection, *, reconnect: bool) -> None:
+        if conn.endpoint == "auth" and reconnect:
+            # Frames of the gap are gone (no session resume): look for fills and in-doubt
+            # orders in Kraken's own data.
+            self._need_reconcile(fills=True)
+
+    def _need_reconcile(self, *, fills: bool = False) -> None:
+        if self._closed:
+            return
+        auth = self._connections.get("auth")
+        if fills and auth is not None and auth.proto.subscriptions.find("executions"):
+            self._recover_fills = True
+        if not self._ledger.in_doubt() and not self._recover_fills:
+            return
+        self._reconcile_wake.set()
+        if self._reconcile_task is None or self._reconcile_task.done():
+            self._reconcile_task = self._spawn(self._reconcile_loop())
+
+    async def _reconcile_loop(self) -> None:
+        delays = self._backoff()
+        while not self._closed and (self._ledger.in_doubt() or self._recover_fills):
+            conn = self._connections.get("auth")
+            if conn is None or conn.fatal is not None:
+                return  # nothing to ask; the orders stay listed by in_doubt_orders()
+            if not conn.opened.is_set():
+                await self._wait(conn.opened.wait(), conn.task)
+                continue
+            fills, self._recover_fills = self._recover_fills, False
+            taken_at = self.clock()
+            try:
+                reports = await self._executions_snapshot()
+            except (KrakenWSError, OSError, TimeoutError) as exc:
+                self._recover_fills |= fills
+                delay = next(delays)
+                _log.warning("reconciliation failed (%s); retrying in %.2fs", exc, delay)
+                await self._wait(asyncio.sleep(delay))
+                continue
+            delays = self._backoff()
+            self._apply_snapshot(reports, taken_at=taken_at, fills=fills)
+            if not self._ledger.in_doubt() and not self._recover_fills:
+                return
+            # Still in doubt: look again once the youngest can be judged, or when told to.
+            at = self._ledger.next_judgement()
+            self._reconcile_wake.clear()
+            if at is None:
+                await self._wait(self._reconcile_wake.wait())
+            else:
+                await self._wait(
+                    self._reconcile_wake.wait(), asyncio.sleep(max(at - self.clock(), 0.05))
+                )
+
+    async def _wait(self, *awaitables: Awaitable[Any] | None) -> None:
+        # Until the first of them is done; the others are cancelled (tasks given are not).
+        given = [a for a in awaitables if a is not None]
+        futures = [asyncio.ensure_future(a) for a in given]
+        owned = [f for f, a in zip(futures, given, strict=True) if f is not a]
+        try:
+            await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in owned:
+                future.cancel()
+            await asyncio.gather(*owned, return_exceptions=True)
+
+    async def _executions_snapshot(self) -> list[ExecutionReport]:
+        """Open orders and the last 50 fills, on a short-lived auth connection of its own.
+
+        A separate socket, so that the user's own ``executions`` subscription (with whatever
+        params) is left alone and "Already subscribed" cannot happen.
+        """
+        async with asyncio.timeout(self.request_timeout):
+            token = await self._tokens.get()
+            transport = await self._connector(self._urls["auth"])
+            try:
+                params: dict[str, object] = {"channel": "executions", "token": token}
+                params |= {"snap_orders": True, "snap_trades": True}
+                await transport.send(dumps({"method": "subscribe", "params": params, "req_id": 1}))
+                while True:
+                    text = await transport.recv()
+                    if isinstance(text, bytes):
+                        continue
+                    try:
+                        message = codec.decode(text)
+                    except DecodeError:
+                        continue
+                    if isinstance(message, ExecutionsSnapshot):
+                        return message.data
+                    method, _rid, ok, error, _sym = response_fields(message)
+                    if method == "subscribe" and ok is False:
+                        exc = api_error_for(error or "refused", method="subscribe")
+                        if isinstance(exc, SessionError):
+                            self._tokens.invalidate()
+                        raise exc
+            finally:
+                with contextlib.suppress(Exception):
+                    await transport.abort()
+
+    def _apply_snapshot(
+        self, reports: list[ExecutionReport], *, taken_at: float, fills: bool
+    ) -> None:
+        self._resolve(self._ledger.resolve(reports, taken_at=taken_at))
+        if not fills:
+            return
+        missed = self._ledger.missed_fills(reports)
+        if not missed:
+            return
+        trades = sum(1 for r in reports if r.exec_type == "trade")
+        _log.warning("%d fill(s) of a gap recovered from the executions snapshot", len(missed))
+        self._emit(
+            FillsRecovered(
+                len(missed),
+                tuple(r.exec_id or "" for r in missed),
+                truncated=trades >= 50 and len(missed) == trades,
+            )
+        )
+        self._emit(ExecutionsUpdate(channel="executions", type="update", data=missed))
 
     # --- housekeeping (book resyncs), run by each connection's timer -------------------------
 
@@ -956,21 +1238,10 @@ class KrakenWSClient:
             return
         manager, channel = found
         for symbol in manager.resync_due(now):
-            records = conn.proto.subscriptions.find(channel, symbol)
-            if not records:
-                continue
-            params = dict(records[0].params)
-            token: str | None = None
-            if channel == "level3":
-                # The connection is authenticated already; the cached token is still valid.
-                token = self._tokens.cached
-            unsub: dict[str, object] = {"channel": channel, "symbol": [symbol]}
-            if "depth" in params:
-                unsub["depth"] = params["depth"]
-            params["snapshot"] = True
+            # level3: the connection is authenticated already; the cached token is still valid.
+            token = self._tokens.cached if channel == "level3" else None
             try:
-                conn.proto.send({"method": "unsubscribe", "params": unsub}, now=now, token=token)
-                conn.proto.send({"method": "subscribe", "params": params}, now=now, token=token)
+                conn.proto.resubscribe(channel, symbol, now=now, token=token)
             except (InvalidState, ValueError) as exc:
                 _log.warning("%s %s: resync not sent: %s", channel, symbol, exc)
 
@@ -988,32 +1259,9 @@ class KrakenWSClient:
         timeout = self.request_timeout if timeout is None else timeout
         deadline = self.clock() + timeout
         for attempt in (1, 2):
-            conn = await self._open(endpoint, max(deadline - self.clock(), 0.0))
-            value = await self._tokens.get(refresh=attempt == 2) if token else None
-            if pace:
-                delay = conn.pacer.reserve()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            if not conn.opened.is_set():
-                conn = await self._open(endpoint, max(deadline - self.clock(), 0.0))
-            future: asyncio.Future[RequestCompleted] = asyncio.get_running_loop().create_future()
-            remaining = max(deadline - self.clock(), 0.001)
-            req_id = conn.proto.send(request, now=self.clock(), token=value, timeout=remaining)
-            conn.waiters[req_id] = future
-            conn.wake.set()
-            await conn.flush()
-            try:
-                # The protocol's deadline resolves the future; the outer bound only guards
-                # against a timer that died with its connection.
-                async with asyncio.timeout(remaining + 1.0):
-                    completed = await future
-            except RequestTimeout:
-                raise  # the protocol's own deadline (RequestTimeout is a TimeoutError too)
-            except TimeoutError:
-                conn.waiters.pop(req_id, None)
-                raise RequestTimeout(
-                    f"no response to req_id={req_id} within {timeout}s", req_id=req_id
-                ) from None
+            completed = await self._request_once(
+                endpoint, request, token=token, refresh=attempt == 2, pace=pace, deadline=deadline
+            )
             if token and attempt == 1 and self._session_rejected(completed):
                 # Reference §3.3: a stale token is reported, not fatal; refetch once and retry.
                 _log.info("token refused; fetching a new one and retrying once")
@@ -1021,6 +1269,78 @@ class KrakenWSClient:
                 continue
             return completed
         return completed
+
+    async def _request_once(
+        self,
+        endpoint: Endpoint,
+        request: BaseModel | Mapping[str, object],
+        *,
+        token: bool,
+        refresh: bool,
+        pace: bool,
+        deadline: float,
+    ) -> RequestCompleted:
+        conn: _Connection | None = None
+        req_id: int | None = None
+        future: asyncio.Future[RequestCompleted] | None = None
+        try:
+            # One bound for every step (connect, token, pacing, write, answer): whatever stalls,
+            # the caller has the answer or an error by the deadline, never a hang. The protocol's
+            # own deadline normally ends the wait first; this one guards every await around it.
+            async with asyncio.timeout(max(deadline - self.clock(), 0.0)):
+                conn = await self._open(endpoint, max(deadline - self.clock(), 0.0))
+                value = await self._tokens.get(refresh=refresh) if token else None
+                if pace:
+                    delay = conn.pacer.reserve()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                if not conn.opened.is_set():
+                    conn = await self._open(endpoint, max(deadline - self.clock(), 0.0))
+                future = asyncio.get_running_loop().create_future()
+                remaining = max(deadline - self.clock(), 0.001)
+                req_id = conn.proto.send(request, now=self.clock(), token=value, timeout=remaining)
+                conn.waiters[req_id] = future
+                conn.wake.set()
+                await conn.flush()
+                # Shielded: when this bound fires, the future must keep whatever the protocol
+                # sets on it in the same instant (its answer or its own error) for the handler.
+                return await asyncio.shield(future)
+        except (RequestTimeout, ConnectionLost):
+            raise  # the protocol's verdicts; in-doubt orders were recorded when they were made
+        except TimeoutError:
+            if req_id is None and (conn is None or not conn.opened.is_set()):
+                found = self._connections.get(endpoint)
+                last = found.last_error if found is not None else None
+                raise ConnectError(
+                    f"{endpoint}: not connected within the request timeout"
+                    + (f" (last error: {last})" if last else "")
+                ) from None
+            if future is not None and future.done() and not future.cancelled():
+                # The protocol decided in the same instant (an answer, or its own error).
+                error = future.exception()
+                if error is not None:
+                    raise error from None
+                return future.result()
+            if conn is None or req_id is None:
+                raise RequestTimeout(
+                    f"{_method_of(request)} not sent within the request timeout "
+                    f"({endpoint} endpoint not ready); nothing reached Kraken",
+                    method=_method_of(request),
+                ) from None
+            raise self._give_up(conn, req_id) from None
+        except asyncio.CancelledError:
+            if conn is not None and req_id is not None:
+                # The caller stopped waiting: its order may still be acted on; track it.
+                self._give_up(conn, req_id)
+            raise
+
+    def _give_up(self, conn: _Connection, req_id: int) -> RequestTimeout:
+        conn.waiters.pop(req_id, None)
+        error = conn.proto.give_up(req_id, now=self.clock())
+        if error is None:
+            return RequestTimeout(f"no response to req_id={req_id}", req_id=req_id)
+        self._doubt(error, connection_gone=False)
+        return error
 
     @staticmethod
     def _session_rejected(completed: RequestCompleted) -> bool:
@@ -1521,16 +1841,26 @@ class KrakenWSClient:
             req_id: Request id to use (default: allocated).
             timeout: Seconds to wait (default ``request_timeout``).
 
+        Give every order a ``cl_ord_id`` of your own (the client makes one up when you give
+        neither ``cl_ord_id`` nor ``order_userref``, see ``auto_cl_ord_id``): if the answer is
+        lost, that id is how the order is found in Kraken's data.
+
         Returns:
             The result (``order_id``...).
 
         Raises:
             pydantic.ValidationError: Invalid params; nothing was sent.
             KrakenAPIError: The matching subclass of Kraken's error (``InsufficientFunds``...).
-            ConnectionLost: The connection dropped in flight (``outcome_unknown`` is true).
-            RequestTimeout: No answer in time.
+            ConnectionLost: The connection dropped in flight. ``outcome_unknown`` is true if the
+                request was written: the order is then tracked as in doubt and resolved by an
+                ``OrderResolved`` event (:meth:`in_doubt_orders`, :meth:`resolve_in_doubt`).
+            RequestTimeout: No answer within ``timeout``; same ``outcome_unknown`` rule. Its
+                ``req_id`` stays reserved until the answer comes (a ``LateResponse`` event).
             RateLimitError: The local rate-limit model says the order would exceed the limit.
         """
+        if cl_ord_id is None and order_userref is None and self.auto_cl_ord_id and not validate:
+            # An id of our own makes the order findable in Kraken's data if its answer is lost.
+            cl_ord_id = str(uuid.uuid4())
         params = AddOrderParams.model_validate(
             _given(
                 order_type=order_type,
@@ -1805,6 +2135,13 @@ class KrakenWSClient:
         Returns:
             One row per order, in request order; a row may carry its own ``error``.
         """
+        if self.auto_cl_ord_id and not validate:
+            orders = [
+                o
+                if o.cl_ord_id is not None or o.order_userref is not None
+                else o.model_copy(update={"cl_ord_id": str(uuid.uuid4())})
+                for o in orders
+            ]
         params = BatchAddParams.model_validate(
             _given(symbol=symbol, orders=list(orders), deadline=deadline, validate_only=validate)
         )

@@ -228,8 +228,10 @@ class _TapTransport:
     async def send(self, text: str) -> None:
         await self._inner.send(text)
 
-    async def recv(self) -> str:
+    async def recv(self) -> str | bytes:
         text = await self._inner.recv()
+        if isinstance(text, bytes):
+            return text  # not Kraken's (binary); the client skips it, the recording too
         # No await between here and the return: the client processes this frame before the
         # event loop runs anything else, so the recording and the client's state agree.
         frame = self._recorder.write(text)

@@ -26,8 +26,11 @@ class Transport(Protocol):
         """
         ...
 
-    async def recv(self) -> str:
-        """Read the next text frame.
+    async def recv(self) -> str | bytes:
+        """Read the next frame: ``str`` for a text frame, ``bytes`` for a binary one.
+
+        Kraken sends text only; the client reports and skips binary frames rather than guess
+        their encoding.
 
         Raises:
             ConnectionClosed: The connection closed (``.code``/``.reason`` tell how).

@@ -90,8 +90,8 @@ class WebsocketsTransport:
         with _map_errors():
             await self._ws.send(text)
 
-    async def recv(self) -> str:
-        """Read the next frame as text.
+    async def recv(self) -> str | bytes:
+        """Read the next frame (``bytes`` for a binary frame, which Kraken never sends).
 
         Raises:
             ConnectionClosed: The connection closed.
@@ -102,7 +102,7 @@ class WebsocketsTransport:
             data = await self._ws.recv()
         except (OSError, websockets.exceptions.WebSocketException) as exc:
             raise _mapped(exc) from exc
-        return data if isinstance(data, str) else data.decode("utf-8", "replace")
+        return data
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close with a closing handshake (bounded by the connection's close timeout)."""
