@@ -182,7 +182,8 @@ async def test_auto_cl_ord_id_makes_orders_findable(exchange: LocalExchange) -> 
             order_qty=Decimal("0.01"),
             limit_price=FAR_BELOW,
         )
-        assert result.cl_ord_id is not None and len(result.cl_ord_id) == 36
+        assert result.cl_ord_id is not None
+        assert len(result.cl_ord_id) == 36
         tagged = await client.add_order(
             order_type="limit",
             side="buy",
@@ -339,7 +340,8 @@ async def test_policy_close_on_public_does_not_stop_trading(exchange: LocalExcha
         await client.ping(endpoint="auth")
         await exchange.close_connections(code=1008, reason="policy", endpoint="public")
         failed = await seen.wait_for(lambda e: isinstance(e, ConnectionFailed))
-        assert isinstance(failed, ConnectionFailed) and failed.endpoint == "public"
+        assert isinstance(failed, ConnectionFailed)
+        assert failed.endpoint == "public"
         assert await client.ping(endpoint="auth") >= 0
         result = await client.add_order(
             order_type="limit",
