@@ -9,17 +9,22 @@ Number bound
 
 Every number crossing this module, in either direction, must satisfy :func:`number_in_range`:
 
-* at most :data:`MAX_DIGITS` (40) digits in its coefficient (``Decimal("0.00000000")`` has
-  one, ``12345678901.12345678`` nineteen; an ``int`` has as many as it is long, so
-  ``|n| < 10**40``), and
+* finite: ``NaN``/``Infinity`` literals are not JSON and are refused by the parser itself;
 * an adjusted exponent (the power of ten of its leading digit, ``Decimal.adjusted()``) within
-  ``±``:data:`MAX_EXPONENT` (400), and
-* finite: ``NaN``/``Infinity`` literals are not JSON and are refused by the parser itself.
+  ``±``:data:`MAX_EXPONENT` (400);
+* at most :data:`MAX_DIGITS` (40) significant digits (``12345678901.12345678`` has nineteen,
+  ``0.00000000`` one; trailing zeros are not significant, so ``1E+40`` written out as a
+  41-digit integer is in range, as it must be for :func:`dumps` output to read back);
+* at most :data:`MAX_DIGITS` + :data:`MAX_EXPONENT` (440) digits in all, so trailing zeros
+  cannot pad a number without bound either.
+
+An ``int`` is a number like any other: ``|n| < 10**40`` is always in range.
 
 Why. A number's cost must not depend on its exponent. ``1e999999999`` is 11 bytes of JSON, a
 cheap ``Decimal``, and 1 GB of text the moment anything writes it positionally (the book
 checksum does, and so does :func:`dumps`); ``int()`` of it never finishes. Within the bound the
-positional text of any number is at most 442 characters.
+positional text of any number is under 850 characters, and whatever :func:`dumps` writes,
+:func:`loads` reads back.
 
 Why these figures. Kraken's numbers are far inside them: prices and quantities carry up to
 about 12 integer digits and 10 decimals (PEPE quantities exceed 10^9, steps go down to
@@ -28,9 +33,9 @@ which is why ints are not bounded by 2^64). The exponent bound is deliberately a
 doubles (``5e-324`` to ``1.8e308``, 17 significant digits): JSON written by any float-based
 encoder (a proxy, a recording tool, a test) still decodes, while the cost stays bounded. Huge
 integer literals never reach Python (the parser refuses more than 4,300 digits, and anything
-over 40 fails the bound); nesting deeper than the parser's recursion limit (about 200) and
-invalid text are a plain parse error. Negative zero (``-0.0``) is a finite, bounded number and
-is kept as it is (``-0.00`` is a plausible ``change_pct``).
+over 40 significant digits fails the bound); nesting deeper than the parser's recursion limit
+(about 200) and invalid text are a plain parse error. Negative zero (``-0.0``) is a finite,
+bounded number and is kept as it is (``-0.00`` is a plausible ``change_pct``).
 
 Where. The check lives here, in the JSON layer, rather than in ``WireDecimal`` validation:
 
@@ -69,12 +74,14 @@ __all__ = [
 ]
 
 MAX_DIGITS = 40
-"""Most digits a number's coefficient may have (see the module docstring)."""
+"""Most significant digits a number may have (see the module docstring)."""
 
 MAX_EXPONENT = 400
 """Largest magnitude of a number's adjusted exponent (see the module docstring)."""
 
-_INT_LIMIT: int = 10**MAX_DIGITS
+_MAX_COEFFICIENT = MAX_DIGITS + MAX_EXPONENT
+_INT_LIMIT: int = 10**MAX_DIGITS  # every int below is in range
+_INT_MAX: int = 10 ** (MAX_EXPONENT + 1)  # and none from here on
 
 
 class NumberOutOfRange(ValueError):
@@ -82,19 +89,28 @@ class NumberOutOfRange(ValueError):
 
 
 def number_in_range(value: Decimal | int | float) -> bool:
-    """Whether ``value`` is finite and within :data:`MAX_DIGITS` and :data:`MAX_EXPONENT`."""
+    """Whether ``value`` is inside the bound of this module (see the module docstring)."""
     if isinstance(value, int):  # bool included: True and False are in range
-        return -_INT_LIMIT < value < _INT_LIMIT
+        if -_INT_LIMIT < value < _INT_LIMIT:
+            return True
+        if not -_INT_MAX < value < _INT_MAX:
+            return False
+        return len(str(abs(value)).rstrip("0")) <= MAX_DIGITS
     if isinstance(value, float):
         # Every finite double is inside the bound (17 digits, exponents -324..308).
         return value - value == 0.0
     if not value.is_finite():
         return False
     # adjusted() first: it is cheap, as_tuple() builds a tuple of every digit.
-    return (
-        -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT
-        and len(value.as_tuple().digits) <= MAX_DIGITS
-    )
+    if not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        return False
+    digits = value.as_tuple().digits
+    n = len(digits)
+    if n > _MAX_COEFFICIENT:
+        return False
+    while n > MAX_DIGITS and not digits[n - 1]:  # trailing zeros are not significant
+        n -= 1
+    return n <= MAX_DIGITS
 
 
 def _describe(value: object) -> str:
@@ -104,8 +120,8 @@ def _describe(value: object) -> str:
 
 def _out_of_range(value: object) -> NumberOutOfRange:
     return NumberOutOfRange(
-        f"number out of range: {_describe(value)} (at most {MAX_DIGITS} digits and an "
-        f"exponent within ±{MAX_EXPONENT})"
+        f"number out of range: {_describe(value)} (at most {MAX_DIGITS} significant digits "
+        f"and an exponent within ±{MAX_EXPONENT})"
     )
 
 
@@ -138,7 +154,8 @@ def _table(mapping: dict[bytes, bytes]) -> bytes:
 
 
 # The scan. Every number out of bound is written either with an exponent (after a digit, JSON
-# has no "1.e5" or ".5e5") or with more than 40 characters of digits and point, so the frame
+# has no "1.e5" or ".5e5") or with more than 40 characters of digits and point (40 significant
+# digits, or an adjusted exponent within ±400, need no more), so the frame
 # translated with digits and point as "0" and e/E as "e" contains "0e" or forty-one "0"s.
 # Both are substring searches in C. Strings can hold a digit before an "e" too (hex ids,
 # "O7SO4Y-...-GGAHJE"); for those a second, stricter scan keeps only the characters that can
@@ -189,11 +206,12 @@ def format_decimal(value: Decimal) -> str:
     """
     if not value.is_finite():
         raise ValueError(f"cannot encode non-finite decimal {value!r} as JSON")
-    # The exponent check comes before any text exists; the digits check mostly reads the text's
-    # length (it holds every digit of the coefficient), as_tuple() only for long ones.
+    # The exponent check comes before any text exists (the text is then no longer than the
+    # coefficient plus 402); a text of at most 40 characters has at most 40 digits, so only a
+    # longer one needs the full check.
     if -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
         text = format(value, "f")
-        if len(text) <= MAX_DIGITS or len(value.as_tuple().digits) <= MAX_DIGITS:
+        if len(text) <= MAX_DIGITS or number_in_range(value):
             return text
     raise _out_of_range(value)
 
@@ -213,7 +231,7 @@ def _write(value: Any, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, int):
-        if not -_INT_LIMIT < value < _INT_LIMIT:
+        if not -_INT_LIMIT < value < _INT_LIMIT and not number_in_range(value):
             raise _out_of_range(value)
         out.append(int.__repr__(value))
     elif isinstance(value, Decimal):

@@ -78,8 +78,9 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
 
     Raises:
         DecodeError: The text is not JSON, holds a number outside the bound of
-            :mod:`kraken_ws.protocol._json` (more than 40 digits, or an exponent beyond ±400:
-            numbers whose text could take gigabytes), or (strict mode) matches no model.
+            :mod:`kraken_ws.protocol._json` (more than 40 significant digits, or an exponent
+            beyond ±400: numbers whose text could take gigabytes), or (strict mode) matches no
+            model.
     """
     try:
         obj = loads(data)
@@ -142,8 +143,9 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
     Raises:
         pydantic.ValidationError: The request is invalid; the message names the field. That
             includes a number outside the bound of :mod:`kraken_ws.protocol._json` (more than
-            40 digits or an exponent beyond ±400, such as ``Decimal("1e999999999")``, whose
-            wire text would take gigabytes): the server could not send it back either.
+            40 significant digits or an exponent beyond ±400, such as
+            ``Decimal("1e999999999")``, whose wire text would take gigabytes): the server could
+            not send it back either.
     """
     validated = _validate_request(request)
     errors = [
@@ -157,8 +159,8 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
 
 _OUT_OF_RANGE = PydanticCustomError(
     "number_out_of_range",
-    "Number outside the accepted range: at most {max_digits} digits and an exponent "
-    "within ±{max_exponent}",
+    "Number outside the accepted range: at most {max_digits} significant digits and an "
+    "exponent within ±{max_exponent}",
     {"max_digits": MAX_DIGITS, "max_exponent": MAX_EXPONENT},
 )
 
