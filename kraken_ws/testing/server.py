@@ -188,6 +188,28 @@ def _validation_error(exc: ValidationError, method: str) -> _RequestError:
     return _RequestError("EGeneral:Invalid arguments")
 
 
+def _req_id_of(message: dict[str, Any]) -> int | None:
+    """The ``req_id`` to echo: only a JSON integer is one (not ``true``, ``1.5`` or ``"1"``)."""
+    raw = message.get("req_id")
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+def _peek(text: str) -> tuple[str | None, int | None]:
+    """``method`` and ``req_id`` of a request as far as they can be read (else ``None``).
+
+    Never raises: it runs where a failure has already happened or before the request is
+    handled, on text that may be anything.
+    """
+    try:
+        message = loads(text)
+    except Exception:
+        return None, None
+    if not isinstance(message, dict):
+        return None, None
+    method = message.get("method")
+    return (method if isinstance(method, str) else None), _req_id_of(message)
+
+
 # -- strict wire names ------------------------------------------------------------------------
 #
 # The request models accept Python-side names too (``validate_only`` for the wire's ``validate``,
@@ -297,7 +319,7 @@ class _Connection:
         self.ws = ws
         self.endpoint = endpoint
         self.connection_id = 2**64 + exchange.id_rng.getrandbits(63)
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.queue: asyncio.Queue[str | bytes] = asyncio.Queue()
         self.subscriptions: dict[tuple[Any, ...], Any] = {}
         self.tokens: list[str] = []
         self.heartbeat: asyncio.Task[None] | None = None
@@ -315,16 +337,20 @@ class _Connection:
         )
         self.writer = asyncio.create_task(self._write())
 
-    def send(self, text: str) -> None:
-        """Queue one frame (dropped while the endpoint is stalled)."""
+    def send(self, text: str | bytes) -> bool:
+        """Queue one frame (dropped while the endpoint is stalled); return whether it was queued.
+
+        ``bytes`` go out as a binary frame (only :meth:`LocalExchange.inject_frame` sends any).
+        """
         if self.closed or self.endpoint in self.exchange.faults.stalled:
-            return
+            return False
         if self.queue.qsize() >= self.exchange.max_queue:
             # A client this far behind would be cut off by Kraken too; it keeps memory flat.
             self.closed = True
             self._spawn(self.ws.close(1008, "client too slow"))
-            return
+            return False
         self.queue.put_nowait(text)
+        return True
 
     def close(self, code: int, reason: str) -> None:
         """Close the connection from the server side (once)."""
@@ -342,7 +368,14 @@ class _Connection:
         with contextlib.suppress(ConnectionClosed):
             while True:
                 text = await self.queue.get()
-                await self.ws.send(text)
+                try:
+                    await self.ws.send(text)
+                except ConnectionClosed:
+                    raise
+                except Exception:
+                    # One unsendable frame must not silence the connection for good (the
+                    # writer task would be gone while the socket stays open).
+                    _log.exception("LocalExchange could not send %r", text[:200])
 
     def start_heartbeat(self) -> None:
         """Start the 1 Hz heartbeat (after the first subscription)."""
@@ -882,17 +915,13 @@ class LocalExchange:
         conn.send(self._status_frame(conn))
         try:
             async for message in ws:
-                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                conn.last_activity = self.clock()
-                time_in = rfc3339(conn.last_activity)
-                if conn.msg_bucket is not None and not conn.msg_bucket.take():
-                    self._refuse_rate(conn, text, time_in)
-                    continue
-                delay = self._delay_of(text)
-                if delay > 0:
-                    conn._spawn(self._delayed(conn, text, time_in, delay))
-                else:
-                    self._handle_safely(conn, text, time_in)
+                try:
+                    self._receive(conn, message)
+                except Exception:
+                    # Last line of defence: an exception escaping this loop would make
+                    # websockets close the connection (1011), i.e. one bad frame would look
+                    # like a network failure to the client under test.
+                    _log.exception("LocalExchange failed to receive %r", message[:200])
         except ConnectionClosed:
             pass
         finally:
@@ -900,33 +929,36 @@ class LocalExchange:
             await conn.close_tasks()
             await self._notify_connections()
 
+    def _receive(self, conn: _Connection, message: str | bytes) -> None:
+        # Binary frames are not part of the API (every message is a JSON text frame, reference
+        # §1.2): they are read as UTF-8 text like any other, so garbage gets "Malformed request".
+        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        conn.last_activity = self.clock()
+        time_in = rfc3339(conn.last_activity)
+        if conn.msg_bucket is not None and not conn.msg_bucket.take():
+            self._refuse_rate(conn, text, time_in)
+            return
+        delay = self._delay_of(text)
+        if delay > 0:
+            conn._spawn(self._delayed(conn, text, time_in, delay))
+        else:
+            self._handle_safely(conn, text, time_in)
+
     def _refuse_rate(self, conn: _Connection, text: str, time_in: str) -> None:
         """Answer a message over ``max_msg_rate`` with ``Exceeded msg rate`` (not executed).
 
         Unverified envelope: the text is confirmed only in v1 frames; here it is a v2 error
         response echoing ``method`` and ``req_id`` (``method`` is ``"error"`` when unreadable).
         """
-        try:
-            message = loads(text)
-        except ValueError:
-            message = None
-        method, req_id = "error", None
-        if isinstance(message, dict):
-            if isinstance(message.get("method"), str):
-                method = message["method"]
-            raw = message.get("req_id")
-            if isinstance(raw, int) and not isinstance(raw, bool):
-                req_id = raw
-        self._error(conn, method, req_id, time_in, "Exceeded msg rate")
+        method, req_id = _peek(text)
+        self._error(conn, method or "error", req_id, time_in, "Exceeded msg rate")
 
     def _delay_of(self, text: str) -> float:
         if not self.faults.response_delay:
             return 0.0
-        try:
-            method = loads(text).get("method")
-        except (ValueError, AttributeError):
-            return 0.0
-        return self.faults.delay_for(method) if isinstance(method, str) else 0.0
+        method, _ = _peek(text)
+        # Unreadable text has no method to delay: it is answered at once.
+        return self.faults.delay_for(method) if method is not None else 0.0
 
     async def _delayed(self, conn: _Connection, text: str, time_in: str, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -936,9 +968,11 @@ class LocalExchange:
         try:
             self._handle(conn, text, time_in)
         except Exception:
-            # A bug in the simulator must not look like a network failure to the client.
+            # A bug in the simulator must not look like a network failure to the client; the
+            # answer still echoes method and req_id so that the client can correlate it.
             _log.exception("LocalExchange failed to handle %r", text[:200])
-            self._error(conn, "error", None, time_in, "EGeneral:Internal error")
+            method, req_id = _peek(text)
+            self._error(conn, method or "error", req_id, time_in, "EGeneral:Internal error")
 
     def _drop(self, conn: _Connection) -> None:
         self._connections[conn.endpoint].discard(conn)
@@ -1018,10 +1052,7 @@ class LocalExchange:
             self._error(conn, "error", None, time_in, "Malformed request")
             return
         method: str = message["method"]
-        raw_req_id = message.get("req_id")
-        req_id = (
-            raw_req_id if isinstance(raw_req_id, int) and not isinstance(raw_req_id, bool) else None
-        )
+        req_id = _req_id_of(message)
         drop = self.faults.take_dropped_response(method)
         target: _Connection | _Dropping = _Dropping(conn) if drop else conn
         try:
@@ -1558,6 +1589,12 @@ class LocalExchange:
             raise _validation_error(exc, method) from None
         except EngineError as exc:
             raise _RequestError(exc.error) from None
+        except ArithmeticError:
+            # decimal.InvalidOperation: a price or quantity too large for the instrument's
+            # precision (quantize needs more than the context's 28 digits). The engine checks
+            # orders before it changes anything, so refusing here leaves its state intact.
+            # Unverified text: Kraken's answer to 1e30 BTC is not documented.
+            raise _RequestError("EGeneral:Invalid arguments") from None
 
     def _check_deadline(self, deadline: str | None, time_in: str) -> None:
         """Enforce ``deadline`` (reference §2.4: 500 ms to 60 s ahead; no match after it).
@@ -1610,9 +1647,32 @@ class LocalExchange:
 
     async def send_malformed(self, endpoint: str | None = None) -> None:
         """Send a frame that is not valid JSON to every connection of ``endpoint``."""
-        for conn in self._conns(endpoint):
-            conn.send(MALFORMED_FRAME)
+        await self.inject_frame(MALFORMED_FRAME, endpoint)
+
+    async def inject_frame(self, text: str | bytes, endpoint: str | None = None) -> int:
+        """Send an arbitrary frame to every connection of ``endpoint`` (``None`` = all).
+
+        The frame is queued behind whatever the connection already has queued, so it arrives
+        in order with the exchange's own frames; like them, it is dropped on a stalled
+        endpoint.
+
+        Args:
+            text: The frame: a ``str`` is sent as a text frame, ``bytes`` as a binary frame
+                (which Kraken never sends: a test of how a client copes with one).
+            endpoint: ``"public"``, ``"auth"``, ``"l3"`` or ``None`` for all three.
+
+        Returns:
+            How many connections the frame was queued for.
+
+        Raises:
+            ValueError: ``endpoint`` is unknown, or ``text`` cannot be encoded as UTF-8 (a
+                ``str`` with a lone surrogate), which no text frame can carry.
+        """
+        if isinstance(text, str):
+            text.encode("utf-8")  # UnicodeEncodeError (a ValueError) here, not in the writer
+        sent = sum(conn.send(text) for conn in self._conns(endpoint))
         await asyncio.sleep(0)
+        return sent
 
     def delay_responses(self, seconds: float, method: str | None = None) -> None:
         """Handle requests (of ``method``, or all) only after ``seconds``; 0 removes the delay."""

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.asyncio.client import connect
 
 from kraken_ws.testing import TOKEN_PATH, LocalExchange, ThreadedExchange, api_sign
 from kraken_ws.testing.http import HttpServer
@@ -478,3 +479,173 @@ async def test_subscribe_with_an_unknown_param_is_refused(public: Client) -> Non
     _refused(frame, "snapshot", "unsubscribe")  # snapshot is subscribe-only (reference §4.1)
     ok = await _call(public, "subscribe", {"channel": "ticker", "symbol": ["BTC/USD"]})
     assert ok["success"] is True
+
+
+# -- WebSocket: frame injection ---------------------------------------------------------------
+
+
+async def test_inject_frame_text_and_binary(
+    exchange: LocalExchange, public: Client, auth: Client
+) -> None:
+    assert await exchange.inject_frame('{"channel":"made-up","data":[]}', "public") == 1
+    assert await public.recv_text() == '{"channel":"made-up","data":[]}'
+    assert await exchange.inject_frame(b"\x00\x01binary") == 2  # every endpoint
+    for client in (public, auth):
+        async with asyncio.timeout(5):
+            assert await client.ws.recv() == b"\x00\x01binary"  # a binary frame, as bytes
+    exchange.stall("auth")
+    assert await exchange.inject_frame("dropped", "auth") == 0  # stalled: dropped, not counted
+    exchange.resume("auth")
+    assert await exchange.inject_frame("not even JSON", "l3") == 0  # nobody connected there
+    with pytest.raises(ValueError, match="endpoint"):
+        await exchange.inject_frame("x", "nowhere")
+    with pytest.raises(ValueError):
+        await exchange.inject_frame("\ud800")  # no text frame can carry a lone surrogate
+    # The connections still work, and the injected frames did not disturb the order of frames.
+    rid = await public.request("ping")
+    assert (await public.response(rid, "pong"))["method"] == "pong"
+    await exchange.send_malformed("public")  # now built on inject_frame
+    assert (await public.recv_text()).startswith('{"channel":"book"')
+
+
+# -- WebSocket: hostile frames ----------------------------------------------------------------
+
+HOSTILE_FRAMES: list[str | bytes] = [
+    "not json",
+    "",
+    " ",
+    "{",
+    "null",
+    "1",
+    '"a string"',
+    "[]",
+    '[{"method":"ping"}]',
+    "{}",
+    '{"method": 1}',
+    '{"method": null}',
+    '{"method": ["ping"]}',
+    '{"method": {"a": 1}}',
+    '{"method": "no_such_method", "req_id": 1}',
+    '{"method": "\\ud800"}',  # lone surrogate escape
+    '{"method": "ping", "params": {"\\ud800": 1}}',
+    '{"method": "ping", "req_id": 1e400}',
+    '{"method": "ping", "req_id": ' + "9" * 5000 + "}",  # beyond any JSON number bound
+    '{"method": "ping", "req_id": ' + "9" * 39 + "}",
+    '{"method": "ping", "req_id": -1}',
+    '{"method": "ping", "req_id": 1.5}',
+    '{"method": "ping", "req_id": "1"}',
+    '{"method": "ping", "req_id": true}',
+    '{"method": "ping", "req_id": [1]}',
+    '{"method": "ping", "req_id": {}}',
+    '{"method": "ping", "req_id": 1, "method": "subscribe"}',  # duplicate key
+    '{"method": "subscribe", "params": []}',
+    '{"method": "subscribe", "params": "book"}',
+    '{"method": "subscribe", "params": null}',
+    '{"method": "subscribe", "params": {"channel": {"a": 1}}}',
+    '{"method": "subscribe", "params": {"channel": ["book"]}}',
+    '{"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": [1]}}',
+    '{"method": "subscribe", "params": {"channel": "book", "symbol": [["BTC/USD"]]}}',
+    '{"method": "subscribe", "params": {"channel": "level3", "symbol": ["BTC/USD"], "token": 1}}',
+    '{"method": "unsubscribe", "params": {"channel": "book", "symbol": ["BTC/USD"], "depth": {}}}',
+    '{"method": "add_order", "params": [1]}',
+    '{"method": "add_order", "params": {"token": [1]}}',
+    '{"method": "batch_add", "params": {"token": "x", "orders": {"a": 1}}}',
+    '{"method": "cancel_all_orders_after", "params": {"timeout": 1e400, "token": "x"}}',
+    "[" * 100_000,
+    '{"a":' * 50_000,
+    "\ufeff" + '{"method": "ping"}',  # byte order mark
+    '{"method": "ping", "req_id": 1, "x": "' + "a" * 500_000 + '"}',
+    b"\xff\xfe\x00\x01",  # binary frames: not part of the API
+    b"",
+    b'{"method": "ping", "req_id": 77}',
+]
+
+
+def _kraken_shaped(frame: Any) -> bool:
+    """An error response or a pong, in Kraken's v2 envelope."""
+    if not isinstance(frame, dict) or not isinstance(frame.get("method"), str):
+        return False
+    if frame["method"] == "pong":
+        return True
+    return frame.get("success") is False and isinstance(frame.get("error"), str)
+
+
+@pytest.mark.parametrize("mode", ["plain", "delayed", "rate-limited"])
+@pytest.mark.parametrize("endpoint", ["public", "auth", "l3"])
+async def test_hostile_frames_are_answered_and_the_connection_keeps_working(
+    endpoint: str, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The delayed and rate-limited paths read the frame before the handler does.
+    rate = 10.0 if mode == "rate-limited" else None
+    async with LocalExchange(rate=None, heartbeat_interval=None, max_msg_rate=rate) as exchange:
+        if mode == "delayed":
+            exchange.delay_responses(0.01)
+        url = {"public": exchange.ws_url, "auth": exchange.auth_ws_url}.get(
+            endpoint, exchange.l3_ws_url
+        )
+        async with connect(url, max_size=None) as ws:
+            client = Client(ws)
+            assert (await client.recv())["channel"] == "status"
+            with caplog.at_level(logging.ERROR):
+                for frame in HOSTILE_FRAMES:
+                    await ws.send(frame)
+                if mode == "rate-limited":
+                    await asyncio.sleep(1.1)  # refill the bucket for the closing ping
+                await ws.send(json.dumps({"method": "ping", "req_id": 4242}))
+                replies = []
+                async with asyncio.timeout(10):
+                    while True:
+                        reply = json.loads(await ws.recv())
+                        if reply.get("req_id") == 4242:
+                            break
+                        replies.append(reply)
+            assert reply["method"] == "pong"
+            assert all(_kraken_shaped(r) for r in replies), [
+                r for r in replies if not _kraken_shaped(r)
+            ]
+            # None of them was a bug in the exchange (it would be logged and "Internal error").
+            assert not [r for r in replies if r.get("error") == "EGeneral:Internal error"]
+            assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+            if mode == "plain":
+                assert len(replies) == len(HOSTILE_FRAMES)  # one answer each, none ignored
+                pongs = [r for r in replies if r["method"] == "pong"]
+                # Integer req_ids are echoed whatever their size; other types are not echoed.
+                echoed = [p["req_id"] for p in pongs if "req_id" in p]
+                assert echoed == [int("9" * 39), -1, 77]
+
+
+async def test_out_of_range_numbers_in_an_order_are_refused_not_crashed(
+    exchange: LocalExchange, auth: Client, token: str
+) -> None:
+    # 1e30 BTC cannot be quantized to 8 decimals within Decimal's 28 digits: this used to be
+    # "EGeneral:Internal error" without method or req_id.
+    for params in (
+        {**LIMIT, "order_qty": 1e30},
+        {**LIMIT, "limit_price": 1e30},
+        {"order_type": "market", "side": "sell", "order_qty": 1e30},
+        {"order_type": "stop-loss", "side": "sell", "order_qty": "0.01",
+         "triggers": {"price": -1e30, "price_type": "pct"}},
+    ):  # fmt: skip
+        frame = await _call(auth, "add_order", {**params, "symbol": "BTC/USD", "token": token})
+        assert frame["success"] is False
+        assert frame["error"] == "EGeneral:Invalid arguments", params
+    assert exchange.open_orders() == []
+
+
+async def test_internal_error_echoes_method_and_req_id(
+    exchange: LocalExchange,
+    auth: Client,
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("simulated engine bug")
+
+    monkeypatch.setattr(exchange.engine, "cancel_all", broken)
+    frame = await _call(auth, "cancel_all", {"token": token})
+    assert frame["success"] is False
+    assert frame["error"] == "EGeneral:Internal error"
+    assert "simulated engine bug" in caplog.text
+    monkeypatch.undo()
+    assert (await _call(auth, "cancel_all", {"token": token}))["success"] is True
