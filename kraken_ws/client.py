@@ -1127,6 +1127,9 @@ class KrakenWSClient:
             if not conn.opened.is_set():
                 await self._wait(conn.opened.wait(), conn.task)
                 continue
+            # Cleared before asking: a reason to look again that comes during the query (a
+            # reconnect, a new order in doubt) is not lost.
+            self._reconcile_wake.clear()
             fills, self._recover_fills = self._recover_fills, False
             taken_at = self.clock()
             try:
@@ -1139,11 +1142,12 @@ class KrakenWSClient:
                 continue
             delays = self._backoff()
             self._apply_snapshot(reports, taken_at=taken_at, fills=fills)
-            if not self._ledger.in_doubt() and not self._recover_fills:
+            if self._recover_fills or self._reconcile_wake.is_set():
+                continue
+            if not self._ledger.in_doubt():
                 return
             # Still in doubt: look again once the youngest can be judged, or when told to.
             at = self._ledger.next_judgement()
-            self._reconcile_wake.clear()
             if at is None:
                 await self._wait(self._reconcile_wake.wait())
             else:

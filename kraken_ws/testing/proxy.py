@@ -221,7 +221,13 @@ class _Pump:
                 self.queue.popleft()
                 assert self.dest.transport is not None
                 if self.dest.transport.can_write_eof():
-                    self.dest.transport.write_eof()
+                    try:
+                        self.dest.transport.write_eof()
+                    except OSError:
+                        # The destination reset meanwhile: there is nobody to tell; the pair
+                        # closes as for any reset.
+                        self.pair.abort()
+                        return
                 return
             size = len(chunk) - self.offset
             if faults.chunk_size is not None:
