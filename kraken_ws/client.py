@@ -328,6 +328,7 @@ class _Connection:
         # Why the last attempt failed, for "not connected within ..." errors.
         self.last_error: str | None = None
         self.connected_once = False
+        self.dead_reason: str | None = None
         self._closing = False
         self.pacer = MessagePacer(
             rate=client.subscribe_rate, burst=client.subscribe_burst, clock=client.clock
@@ -340,6 +341,11 @@ class _Connection:
 
     def set_closing(self) -> None:
         self._closing = True
+
+    def take_dead_reason(self) -> str | None:
+        # A method for the same reason as is_closing(): set by the timer across awaits.
+        reason, self.dead_reason = self.dead_reason, None
+        return reason
 
     def __repr__(self) -> str:
         return f"<_Connection {self.endpoint} {self.proto.state.value}>"
@@ -361,6 +367,7 @@ class _Connection:
             code: int | None = None
             reason = ""
             opened = False
+            self.dead_reason = None
             try:
                 self.proto.connecting()
                 tokens = client._tokens
@@ -393,6 +400,8 @@ class _Connection:
                 raise
             except ConnectionClosed as exc:
                 error, code, reason = exc, exc.code, exc.reason
+                # If we aborted it ourselves, say why rather than an empty 1006 reason.
+                reason = self.take_dead_reason() or reason
             except Exception as exc:
                 error, code, reason = exc, None, f"{type(exc).__name__}: {exc}"
             finally:
@@ -548,9 +557,8 @@ class _Connection:
         elif isinstance(event, InvalidFrame):
             _log.warning("%s: invalid frame ignored: %s", self.endpoint, event.error)
         elif isinstance(event, ConnectionDead):
-            _log.warning(
-                "%s: no frame for %.3fs; dropping the connection", self.endpoint, event.silent_for
-            )
+            self.dead_reason = f"watchdog: no frame for {event.silent_for:.3f}s"
+            _log.warning("%s: %s; dropping the connection", self.endpoint, self.dead_reason)
             return True
         return False
 
