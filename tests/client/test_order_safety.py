@@ -354,3 +354,33 @@ async def test_policy_close_on_public_does_not_stop_trading(exchange: LocalExcha
         with pytest.raises(ConnectionClosed):
             await client.ping()  # the public endpoint itself stays failed
         await seen.stop()
+
+
+async def test_cancelled_call_leaves_its_order_tracked(exchange: LocalExchange) -> None:
+    """A caller that stops waiting (task cancelled) after the order was written."""
+    async with make_client(exchange, None) as client:
+        seen = Recorder(client)
+        await client.ping(endpoint="auth")
+        exchange.delay_responses(0.5, "add_order")
+        call = asyncio.create_task(
+            client.add_order(
+                order_type="limit",
+                side="buy",
+                symbol="BTC/USD",
+                order_qty=Decimal("0.01"),
+                limit_price=FAR_BELOW,
+                cl_ord_id="walked-away",
+                req_id=55,
+            )
+        )
+        await asyncio.sleep(0.1)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert [e.cl_ord_id for e in client.in_doubt_orders()] == ["walked-away"]
+        [resolved] = await client.resolve_in_doubt(timeout=5 * SCALE)
+        assert (resolved.outcome, resolved.source) == ("placed", "late_response")
+        late = await seen.wait_for(lambda e: isinstance(e, LateResponse))
+        assert isinstance(late, LateResponse)
+        assert late.req_id == 55
+        await seen.stop()
