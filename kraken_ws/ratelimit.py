@@ -21,7 +21,7 @@ from typing import Literal
 
 from .exceptions import RateLimitError
 
-__all__ = ["TIERS", "MessagePacer", "Tier", "TierLimits", "TradingRateLimiter"]
+__all__ = ["TIERS", "MessagePacer", "NullRateLimiter", "Tier", "TierLimits", "TradingRateLimiter"]
 
 Tier = Literal["starter", "intermediate", "pro"]
 """Kraken verification tier."""
@@ -214,3 +214,33 @@ class MessagePacer:
         self._at = now
         self._tokens -= 1
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+
+
+class NullRateLimiter(TradingRateLimiter):
+    """The client's default: counts nothing and refuses nothing.
+
+    With it, the rate limit is one step of the request pipeline like any other, instead of an
+    ``if limiter is not None`` at every call site.
+    """
+
+    def calibrate(self, maxratecount: int) -> None:
+        """Nothing to adopt."""
+
+    def charge(self, symbol: str, cost: float, *, enforce: bool = True) -> None:
+        """Never refuses."""
+
+    def order_placed(self, symbol: str, order_id: str | None, cl_ord_id: str | None = None) -> None:
+        """Nothing to remember."""
+
+    def order_replaced(self, old_id: str, new_id: str) -> None:
+        """Nothing to remember."""
+
+    def charge_cancel(self, order_id: str, *, enforce: bool = True) -> None:
+        """Never refuses."""
+
+    def modify_cost(
+        self, kind: Literal["amend", "edit"], order_id: str
+    ) -> tuple[str | None, float]:
+        """Always free."""
+        del kind, order_id  # the real model's signature; nothing to look up
+        return None, 0.0

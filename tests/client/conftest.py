@@ -50,8 +50,8 @@ async def client(fake: FakeKraken) -> AsyncIterator[KrakenWSClient]:
         book_resync_interval=0.05,
     ) as c:
         yield c
-    assert not c._tasks
-    assert all(conn.task is None or conn.task.done() for conn in c._connections.values())
+    assert not c._core.tasks
+    assert all(conn.task is None or conn.task.done() for conn in c._core.connections.values())
 
 
 async def next_event(it, cls, limit: float = 2.0):  # type: ignore[no-untyped-def]

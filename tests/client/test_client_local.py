@@ -67,7 +67,7 @@ async def client(exchange: LocalExchange) -> AsyncIterator[KrakenWSClient]:
     leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
     # The exchange's own per-connection tasks wind down with its sockets; ours must be gone.
     assert not [t for t in leftover if "kraken-ws" in t.get_name()]
-    assert not c._tasks
+    assert not c._core.tasks
 
 
 async def wait_for_event(
@@ -101,11 +101,11 @@ def all_live(client: KrakenWSClient, books: Sequence[str] = (), l3: Sequence[str
     if len(desired) != len(acked):
         return False
     for symbol in books:
-        book = client._books.book(symbol)
+        book = client._core.live.managers["book"].book(symbol)
         if book is None or not book.is_valid:
             return False
     for symbol in l3:
-        book = client._l3books.book(symbol)
+        book = client._core.live.managers["level3"].book(symbol)
         if book is None or not book.is_valid:
             return False
     return all(client.connection_state(e) is ConnectionState.OPEN for e in ("public", "auth", "l3"))
@@ -229,11 +229,11 @@ class TestTrading:
         # ping needs no token; the first order should not have to wait for a REST round trip.
         await client.ping(endpoint="auth")
         async with asyncio.timeout(3 * SCALE):
-            await asyncio.gather(*client._tasks)  # the background fetch
-        assert client._tokens.cached is not None
-        assert client._tokens.fetch_count == 1
+            await asyncio.gather(*client._core.tasks)  # the background fetch
+        assert client._core.tokens.cached is not None
+        assert client._core.tokens.fetch_count == 1
         await client.cancel_all()
-        assert client._tokens.fetch_count == 1
+        assert client._core.tokens.fetch_count == 1
 
     async def test_rate_limiter_follows_the_accounts_tier(self, exchange: LocalExchange) -> None:
         limiter = TradingRateLimiter()  # starter, while the exchange's account is intermediate
@@ -247,10 +247,10 @@ class TestTrading:
         self, client: KrakenWSClient, exchange: LocalExchange
     ) -> None:
         await client.cancel_all()
-        fetched = client._tokens.fetch_count
+        fetched = client._core.tokens.fetch_count
         exchange.reject_next_token()
         assert (await client.cancel_all()).count == 0
-        assert client._tokens.fetch_count == fetched + 1
+        assert client._core.tokens.fetch_count == fetched + 1
 
     async def test_rejected_token_on_resubscribe_refetched(
         self, client: KrakenWSClient, exchange: LocalExchange
@@ -258,12 +258,12 @@ class TestTrading:
         await client.subscribe_executions()
         await client.subscribe_balances()
         events = client.events()
-        fetched = client._tokens.fetch_count
+        fetched = client._core.tokens.fetch_count
         exchange.reject_next_token()
         await exchange.drop_connections("auth")
         await wait_for_event(events, lambda e: isinstance(e, Resubscribed) and e.endpoint == "auth")
         assert len(client.acknowledged_subscriptions("auth")) == 2
-        assert client._tokens.fetch_count == fetched + 1
+        assert client._core.tokens.fetch_count == fetched + 1
 
     async def test_add_order_in_flight_during_drop(
         self, client: KrakenWSClient, exchange: LocalExchange
@@ -348,7 +348,7 @@ class TestFaults:
             client,
             events,
             lambda: (
-                client._books.l2("BTC/USD").is_valid
+                client._core.live.managers["book"].l2("BTC/USD").is_valid
                 and len(client.acknowledged_subscriptions()) == 1
             ),
         )
@@ -363,8 +363,10 @@ class TestFaults:
         resync = await wait_for_event(events, lambda e: isinstance(e, BookResync))
         assert isinstance(resync, BookResync)
         assert resync.symbol == "BTC/USD"
-        await wait_until(client, events, lambda: client._books.l2("BTC/USD").is_valid)
-        assert client._books.l2("ETH/USD").is_valid
+        await wait_until(
+            client, events, lambda: client._core.live.managers["book"].l2("BTC/USD").is_valid
+        )
+        assert client._core.live.managers["book"].l2("ETH/USD").is_valid
         assert client.connection_state("public") is ConnectionState.OPEN
 
     async def test_malformed_frame_ignored(
@@ -423,8 +425,8 @@ async def test_close_leaves_no_task_or_socket(exchange: LocalExchange) -> None:
     async with asyncio.timeout(2 * SCALE):
         await exchange.wait_for_connections(0)
     assert not {t for t in asyncio.all_tasks() - before if "kraken-ws" in t.get_name()}
-    assert not client._tasks
-    for conn in client._connections.values():
+    assert not client._core.tasks
+    for conn in client._core.connections.values():
         assert conn.transport is None
         assert conn.task is not None
         assert conn.task.done()

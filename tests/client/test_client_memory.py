@@ -110,7 +110,7 @@ async def test_rejected_token_refetched(client: KrakenWSClient, fake: FakeKraken
     fake.reject_tokens = 1
     result = await client.cancel_all()
     assert result.count == 3
-    assert client._tokens.fetch_count == 2
+    assert client._core.tokens.fetch_count == 2
 
 
 async def test_request_timeout(client: KrakenWSClient, fake: FakeKraken) -> None:
@@ -239,7 +239,7 @@ async def test_queue_drops_oldest_market_data(fake: FakeKraken) -> None:
         from kraken_ws.protocol.events import EventsDropped
 
         got = []
-        while len(client._main_queue or []) and len(got) < 20:  # type: ignore[arg-type]
+        while len(client._core.main_queue or []) and len(got) < 20:  # type: ignore[arg-type]
             got.append(await anext(it))
         dropped = [e for e in got if isinstance(e, EventsDropped)]
         assert dropped

@@ -250,7 +250,7 @@ class TestFailures:
                 attempts.append(event.attempt)
             forward(event)
 
-        client.client._on_event = spy
+        client.client._core.on_event = spy
         with pytest.raises(TimeoutError) as raised:
             await client.start()
         assert isinstance(raised.value.__cause__, MaxReconnectError)
@@ -278,7 +278,7 @@ class TestFailures:
                 seen.set()
             forward(event)
 
-        client.client._on_event = spy
+        client.client._core.on_event = spy
         starting = asyncio.ensure_future(client.start())
         async with asyncio.timeout(5):
             await seen.wait()

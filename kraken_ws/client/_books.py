@@ -1,0 +1,173 @@
+"""Live books, the client's side: readiness, resyncs on the connection's timer, clearing on loss.
+
+The books themselves (apply, checksum, which symbol needs a resync and when) are the pure
+:class:`~kraken_ws.book.manager.BookManager`. This module adds what needs I/O: an
+:class:`asyncio.Event` per book that ``client.book()`` waits on, the resubscribe sent when a
+book's resync is due (built by the protocol, sent by the connection's timer), and clearing every
+book of an endpoint when its socket goes (the snapshot after the resubscription rebuilds them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from ..book.l2 import OrderBook
+from ..book.l3 import L3Book
+from ..book.manager import BookManager, BookUpdated, ResyncNeeded
+from ..exceptions import InvalidState, RequestTimeout
+from ..protocol.events import BookResync, Endpoint
+from ._connection import Connection
+from .types import ClientEvent
+
+__all__ = ["BookChannel", "BooksOwner", "LiveBooks"]
+
+_log = logging.getLogger("kraken_ws.client")
+
+BookChannel = Literal["book", "level3"]
+
+_ENDPOINT_OF: dict[BookChannel, Endpoint] = {"book": "public", "level3": "l3"}
+_CHANNEL_OF: dict[Endpoint, BookChannel] = {"public": "book", "l3": "level3"}
+
+
+class BooksOwner(Protocol):
+    """What :class:`LiveBooks` needs from the client."""
+
+    def emit(self, event: ClientEvent) -> None:
+        """Hand an event to every consumer."""
+        ...
+
+    def cached_token(self) -> str | None:
+        """The current token, if one is cached (level3 resubscribes need it)."""
+        ...
+
+    def connection(self, endpoint: Endpoint) -> Connection | None:
+        """An endpoint's connection, if it was ever used."""
+        ...
+
+
+class LiveBooks:
+    """Every live L2 and L3 book of one client.
+
+    Args:
+        owner: The client.
+        resync_interval: Minimum seconds between two resyncs of one book.
+    """
+
+    def __init__(self, owner: BooksOwner, *, resync_interval: float) -> None:
+        self.owner = owner
+        self.managers: dict[BookChannel, BookManager] = {
+            "book": BookManager(resync_interval=resync_interval),
+            "level3": BookManager(resync_interval=resync_interval),
+        }
+        self._ready: dict[tuple[str, str], asyncio.Event] = {}
+
+    def book(self, channel: BookChannel, symbol: str) -> OrderBook | L3Book | None:
+        """The tracked book, if any."""
+        return self.managers[channel].book(symbol)
+
+    def track(self, channel: BookChannel, symbol: str, depth: int) -> bool:
+        """Start tracking a book; ``False`` if it is tracked already at this depth.
+
+        Raises:
+            InvalidState: It is tracked at another depth.
+        """
+        manager = self.managers[channel]
+        existing = manager.book(symbol)
+        if existing is not None:
+            if existing.depth != depth:
+                raise InvalidState(
+                    f"{symbol} already has a {channel} book of depth {existing.depth}"
+                )
+            return False
+        manager.track(symbol, depth, level3=channel == "level3")
+        self._ready[(channel, symbol)] = asyncio.Event()
+        return True
+
+    def untrack(self, channel: BookChannel, symbol: str) -> None:
+        """Stop tracking (its subscription failed)."""
+        self.managers[channel].untrack(symbol)
+        self._ready.pop((channel, symbol), None)
+
+    async def wait_valid(
+        self, channel: BookChannel, symbol: str, timeout: float
+    ) -> OrderBook | L3Book:
+        """Wait for the book's next verified snapshot (at once if it is valid).
+
+        Raises:
+            RequestTimeout: None within ``timeout``.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ready[(channel, symbol)].wait()
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no valid {channel} snapshot for {symbol} within {timeout}s"
+            ) from None
+        book = self.book(channel, symbol)
+        assert book is not None
+        return book
+
+    def feed(self, message: BaseModel) -> None:
+        """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book."""
+        channel = getattr(message, "channel", None)
+        targets: tuple[BookChannel, ...] = (
+            ("book", "level3") if channel == "instrument" else (channel,)  # type: ignore[assignment]
+        )
+        for target in targets:
+            for event in self.managers[target].feed(message):
+                if isinstance(event, BookUpdated):
+                    if event.result.snapshot:
+                        ready = self._ready.get((event.channel, event.symbol))
+                        if ready is not None:
+                            ready.set()
+                elif isinstance(event, ResyncNeeded):
+                    self._resync_needed(event)
+
+    def _resync_needed(self, event: ResyncNeeded) -> None:
+        _log.warning("%s %s: %s; resyncing", event.channel, event.symbol, event.reason)
+        ready = self._ready.get((event.channel, event.symbol))
+        if ready is not None:
+            ready.clear()
+        self.owner.emit(BookResync(event.channel, event.symbol, event.reason))
+        conn = self.owner.connection(_ENDPOINT_OF[event.channel])
+        if conn is not None:
+            conn.wake.set()  # its timer sends the resubscribe when the pacing allows
+
+    def connection_lost(self, endpoint: Endpoint) -> None:
+        """An endpoint's socket went: its books missed updates, so none may be read."""
+        channel = _CHANNEL_OF.get(endpoint)
+        if channel is None:
+            return
+        manager = self.managers[channel]
+        for symbol in manager.symbols:
+            book = manager.book(symbol)
+            if book is not None:
+                book.clear()
+            ready = self._ready.get((channel, symbol))
+            if ready is not None:
+                ready.clear()
+
+    def next_resync(self, conn: Connection) -> float | None:
+        """When a book of this connection is next due for a resync, if any."""
+        channel = _CHANNEL_OF.get(conn.endpoint)
+        if channel is None or not conn.opened.is_set():
+            return None
+        at = self.managers[channel].next_resync_at()
+        return None if at is None else max(at, 0.0)
+
+    def resync_due(self, conn: Connection, now: float) -> None:
+        """Queue the resubscribe of every book of this connection whose resync is due."""
+        channel = _CHANNEL_OF.get(conn.endpoint)
+        if channel is None or not conn.opened.is_set():
+            return
+        for symbol in self.managers[channel].resync_due(now):
+            # level3: the connection is authenticated already; the cached token is still valid.
+            token = self.owner.cached_token() if channel == "level3" else None
+            try:
+                conn.proto.resubscribe(channel, symbol, now=now, token=token)
+            except (InvalidState, ValueError) as exc:
+                _log.warning("%s %s: resync not sent: %s", channel, symbol, exc)
