@@ -2,27 +2,34 @@
 
 Start with :func:`decode` / :func:`encode` for the wire format, :class:`KrakenWSClient` for a
 connection, :mod:`kraken_ws.book` for order books and :mod:`kraken_ws.testing` for the local
-exchange.
+exchange. The exceptions users catch and the events the client yields are exported here too.
+
+The python-kraken-sdk facade (``SpotWSClient``, ``SpotOrderBookClient``...) is importable from
+here but loaded only when first used: ``import kraken_ws`` does not load it (its home is
+:mod:`kraken_ws.spot`).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
 from .client import ClientEvent, KrakenWSClient
-from .compat import (
-    KrakenAuthenticationError,
-    MaxReconnectError,
-    SpotOrderBookClient,
-    SpotWSClient,
-    WSState,
-)
 from .exceptions import (
     AuthenticationError,
     BookError,
+    ChecksumMismatch,
+    ConnectError,
+    ConnectionClosed,
     ConnectionLost,
     DecodeError,
+    InsufficientFunds,
+    InvalidState,
     KrakenAPIError,
     KrakenWSError,
+    RateLimitError,
     RequestTimeout,
+    SessionError,
+    SubscriptionError,
 )
 from .models.messages import ChannelFrame, ClientRequest, ServerMessage, UnknownMessage
 from .protocol.codec import decode, encode
@@ -41,6 +48,35 @@ from .protocol.events import (
 )
 from .reconcile import InDoubtOrder
 
+if TYPE_CHECKING:
+    from .compat import (
+        KrakenAuthenticationError,
+        MaxReconnectError,
+        SpotOrderBookClient,
+        SpotWSClient,
+        WSState,
+    )
+
+_COMPAT = frozenset(
+    {
+        "KrakenAuthenticationError",
+        "MaxReconnectError",
+        "SpotOrderBookClient",
+        "SpotWSClient",
+        "WSState",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The compat facade is python-kraken-sdk-shaped; load it only for those who ask for it.
+    if name in _COMPAT:
+        from . import compat
+
+        return getattr(compat, name)
+    raise AttributeError(f"module 'kraken_ws' has no attribute {name!r}")
+
+
 __all__ = [
     "ApplyResult",
     "AuthenticationError",
@@ -49,9 +85,12 @@ __all__ = [
     "BookResync",
     "BookView",
     "ChannelFrame",
+    "ChecksumMismatch",
     "ClientEvent",
     "ClientRequest",
+    "ConnectError",
     "Connected",
+    "ConnectionClosed",
     "ConnectionFailed",
     "ConnectionLost",
     "DecodeError",
@@ -59,6 +98,8 @@ __all__ = [
     "EventsDropped",
     "FillsRecovered",
     "InDoubtOrder",
+    "InsufficientFunds",
+    "InvalidState",
     "KrakenAPIError",
     "KrakenAuthenticationError",
     "KrakenWSClient",
@@ -68,13 +109,16 @@ __all__ = [
     "MaxReconnectError",
     "OrderBook",
     "OrderResolved",
+    "RateLimitError",
     "Reconnecting",
     "RequestTimeout",
     "Resubscribed",
     "SequenceGap",
     "ServerMessage",
+    "SessionError",
     "SpotOrderBookClient",
     "SpotWSClient",
+    "SubscriptionError",
     "UnknownMessage",
     "WSState",
     "__version__",
