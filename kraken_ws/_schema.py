@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from .models import messages
 from .models.messages import ClientRequest
@@ -61,7 +61,3 @@ def build_schemas() -> dict[str, str]:
         files[f"methods/{method}.request.json"] = request.model_json_schema(mode="serialization")
         files[f"methods/{method}.response.json"] = _adapter_schema(response, "validation")
     return {name: render(_finish(schema, name)) for name, schema in sorted(files.items())}
-
-
-def _model_name(model: type[BaseModel]) -> str:  # pragma: no cover - debugging aid
-    return model.__name__

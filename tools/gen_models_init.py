@@ -71,10 +71,8 @@ def public_names(module_name: str) -> list[str]:
         if module_name == "messages" and name not in {
             "ChannelFrame",
             "ResponseFrame",
-            "ChannelMessage",
             "ClientRequest",
             "GenericErrorResponse",
-            "MethodResponse",
             "ServerMessage",
             "UnknownMessage",
         }:

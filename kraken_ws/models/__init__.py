@@ -133,10 +133,8 @@ from .common import (
 )
 from .messages import (
     ChannelFrame,
-    ChannelMessage,
     ClientRequest,
     GenericErrorResponse,
-    MethodResponse,
     ResponseFrame,
     ServerMessage,
     UnknownMessage,
@@ -307,7 +305,6 @@ __all__ = [
     "CancelOrderSuccess",
     "Channel",
     "ChannelFrame",
-    "ChannelMessage",
     "ClientRequest",
     "ConditionalOrderType",
     "EditOrderError",
@@ -358,7 +355,6 @@ __all__ = [
     "Level3UpdateData",
     "LiquidityInd",
     "Method",
-    "MethodResponse",
     "OhlcData",
     "OhlcInterval",
     "OhlcMessage",

@@ -1,16 +1,16 @@
 """The two big unions: everything the server sends, everything the client sends.
 
-``ServerMessage`` is discriminated by a callable on the frame's tags: ``channel`` + ``type`` for
-channel frames, ``method`` + ``success`` for method responses. A frame with unknown tags is an
-:class:`UnknownMessage` that keeps the decoded object. ``ClientRequest`` is discriminated on
-``method``.
+A server frame is routed by its tags (:func:`message_tag`): ``channel`` + ``type`` for channel
+frames, ``method`` + ``success`` for method responses; :func:`message_model_for` names the model to
+validate it with. A frame with unknown tags is an :class:`UnknownMessage` that keeps the decoded
+object. ``ClientRequest`` is discriminated on ``method``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, SkipValidation, Tag
+from pydantic import BaseModel, Field, SkipValidation
 
 from .channels.balances import BalancesSnapshot, BalancesUpdate
 from .channels.book import BookSnapshot, BookUpdate
@@ -72,10 +72,8 @@ from .methods.unsubscribe import (
 
 __all__ = [
     "ChannelFrame",
-    "ChannelMessage",
     "ClientRequest",
     "GenericErrorResponse",
-    "MethodResponse",
     "ResponseFrame",
     "ServerMessage",
     "UnknownMessage",
@@ -221,57 +219,6 @@ def message_model_for(obj: Any) -> type[BaseModel] | None:
     """The model class a decoded frame should validate into, or ``None`` if no model fits."""
     return _SERVER_MODELS.get(message_tag(obj))
 
-
-ChannelMessage = Annotated[
-    Annotated[StatusUpdate, Tag("status.update")]
-    | Annotated[Heartbeat, Tag("heartbeat")]
-    | Annotated[TickerSnapshot, Tag("ticker.snapshot")]
-    | Annotated[TickerUpdate, Tag("ticker.update")]
-    | Annotated[BookSnapshot, Tag("book.snapshot")]
-    | Annotated[BookUpdate, Tag("book.update")]
-    | Annotated[Level3Snapshot, Tag("level3.snapshot")]
-    | Annotated[Level3Update, Tag("level3.update")]
-    | Annotated[OhlcSnapshot, Tag("ohlc.snapshot")]
-    | Annotated[OhlcUpdate, Tag("ohlc.update")]
-    | Annotated[TradeSnapshot, Tag("trade.snapshot")]
-    | Annotated[TradeUpdate, Tag("trade.update")]
-    | Annotated[InstrumentSnapshot, Tag("instrument.snapshot")]
-    | Annotated[InstrumentUpdate, Tag("instrument.update")]
-    | Annotated[ExecutionsSnapshot, Tag("executions.snapshot")]
-    | Annotated[ExecutionsUpdate, Tag("executions.update")]
-    | Annotated[BalancesSnapshot, Tag("balances.snapshot")]
-    | Annotated[BalancesUpdate, Tag("balances.update")],
-    Discriminator(message_tag),
-]
-"""Every channel frame."""
-
-MethodResponse = Annotated[
-    Annotated[Pong, Tag("pong")]
-    | Annotated[PingError, Tag("ping.false")]
-    | Annotated[SubscribeSuccess, Tag("subscribe.true")]
-    | Annotated[SubscribeError, Tag("subscribe.false")]
-    | Annotated[UnsubscribeSuccess, Tag("unsubscribe.true")]
-    | Annotated[UnsubscribeError, Tag("unsubscribe.false")]
-    | Annotated[AddOrderSuccess, Tag("add_order.true")]
-    | Annotated[AddOrderError, Tag("add_order.false")]
-    | Annotated[AmendOrderSuccess, Tag("amend_order.true")]
-    | Annotated[AmendOrderError, Tag("amend_order.false")]
-    | Annotated[EditOrderSuccess, Tag("edit_order.true")]
-    | Annotated[EditOrderError, Tag("edit_order.false")]
-    | Annotated[CancelOrderSuccess, Tag("cancel_order.true")]
-    | Annotated[CancelOrderError, Tag("cancel_order.false")]
-    | Annotated[CancelAllSuccess, Tag("cancel_all.true")]
-    | Annotated[CancelAllError, Tag("cancel_all.false")]
-    | Annotated[CancelAllOrdersAfterSuccess, Tag("cancel_all_orders_after.true")]
-    | Annotated[CancelAllOrdersAfterError, Tag("cancel_all_orders_after.false")]
-    | Annotated[BatchAddSuccess, Tag("batch_add.true")]
-    | Annotated[BatchAddError, Tag("batch_add.false")]
-    | Annotated[BatchCancelSuccess, Tag("batch_cancel.true")]
-    | Annotated[BatchCancelError, Tag("batch_cancel.false")]
-    | Annotated[GenericErrorResponse, Tag("error.false")],
-    Discriminator(message_tag),
-]
-"""Every method response (success and error variants)."""
 
 ChannelFrame = (
     StatusUpdate
