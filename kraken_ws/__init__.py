@@ -14,6 +14,19 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
 from .client import ClientEvent, KrakenWSClient
+from .events import (
+    BookResync,
+    Connected,
+    ConnectionFailed,
+    Disconnected,
+    EventsDropped,
+    FillsRecovered,
+    LateResponse,
+    OrderResolved,
+    Reconnecting,
+    Resubscribed,
+    SequenceGap,
+)
 from .exceptions import (
     AuthenticationError,
     BookError,
@@ -33,19 +46,6 @@ from .exceptions import (
 )
 from .models.messages import ChannelFrame, ClientRequest, ServerMessage, UnknownMessage
 from .protocol.codec import decode, encode
-from .protocol.events import (
-    BookResync,
-    Connected,
-    ConnectionFailed,
-    Disconnected,
-    EventsDropped,
-    FillsRecovered,
-    LateResponse,
-    OrderResolved,
-    Reconnecting,
-    Resubscribed,
-    SequenceGap,
-)
 from .reconcile import InDoubtOrder
 
 if TYPE_CHECKING:

@@ -44,9 +44,9 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
+from .events import OrderOutcome, OrderResolved
 from .models.channels.executions import ExecutionReport
 from .protocol.connection import response_fields
-from .protocol.events import OrderOutcome, OrderResolved
 
 __all__ = ["InDoubtOrder", "OrderLedger", "Resolution", "parse_timestamp"]
 

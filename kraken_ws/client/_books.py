@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from ..book.l2 import OrderBook
 from ..book.l3 import L3Book
 from ..book.manager import BookManager, BookUpdated, ResyncNeeded
+from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
-from ..protocol.events import BookResync, Endpoint
 from ._connection import Connection
 from .types import ClientEvent
 

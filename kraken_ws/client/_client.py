@@ -14,11 +14,11 @@ from typing import cast
 from pydantic import BaseModel
 
 from ..auth import TokenProvider
+from ..events import Endpoint, OrderResolved
 from ..exceptions import InvalidState
 from ..models.common import TRADING_METHODS
 from ..models.messages import ServerMessage
 from ..protocol import codec
-from ..protocol.events import Endpoint, OrderResolved
 from ..protocol.state import ConnectionState
 from ..protocol.subscriptions import TOKEN_CHANNELS
 from ..ratelimit import TradingRateLimiter

@@ -18,20 +18,22 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._reconnect import classify_error
+from ..events import (
+    Connected,
+    Disconnected,
+    Endpoint,
+    LifecycleEvent,
+    Reconnecting,
+    Resubscribed,
+)
 from ..exceptions import ConnectError, ConnectionClosed, SessionError, api_error_for
 from ..protocol.connection import KrakenProtocol, response_fields
 from ..protocol.events import (
-    Connected,
     ConnectionDead,
-    Disconnected,
-    Endpoint,
     InvalidFrame,
-    LifecycleEvent,
     ProtocolEvent,
-    Reconnecting,
     RequestCompleted,
     RequestFailed,
-    Resubscribed,
     UnsolicitedResponse,
 )
 from ..protocol.state import ConnectionState

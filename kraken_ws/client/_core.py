@@ -26,6 +26,12 @@ from pydantic import BaseModel
 
 from .._reconnect import backoff
 from ..auth import TokenProvider
+from ..events import (
+    ConnectionFailed,
+    Endpoint,
+    LateResponse,
+    SequenceGap,
+)
 from ..exceptions import (
     ConnectError,
     ConnectionLost,
@@ -44,13 +50,9 @@ from ..models.methods.subscribe import SubscribeSuccess
 from ..protocol.connection import response_fields
 from ..protocol.events import (
     ChannelData,
-    ConnectionFailed,
-    Endpoint,
-    LateResponse,
     ProtocolEvent,
     RequestCompleted,
     RequestFailed,
-    SequenceGap,
 )
 from ..protocol.state import ConnectionState
 from ..ratelimit import NullRateLimiter, TradingRateLimiter

@@ -16,6 +16,12 @@ import logging
 from collections.abc import Awaitable, Iterator
 from typing import Any, Protocol
 
+from ..events import (
+    FillsRecovered,
+    LateResponse,
+    OrderResolved,
+    SequenceGap,
+)
 from ..exceptions import (
     ConnectionLost,
     DecodeError,
@@ -34,13 +40,7 @@ from ..models.methods.subscribe import SubscribeSuccess
 from ..protocol import codec
 from ..protocol._json import dumps
 from ..protocol.connection import response_fields
-from ..protocol.events import (
-    FillsRecovered,
-    LateResponse,
-    OrderResolved,
-    RequestCompleted,
-    SequenceGap,
-)
+from ..protocol.events import RequestCompleted
 from ..reconcile import InDoubtOrder, OrderLedger, Resolution, parse_timestamp
 from ..transport.base import Transport
 from ._connection import Connection

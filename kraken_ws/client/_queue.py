@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from ..protocol.events import Endpoint, EventsDropped
+from ..events import Endpoint, EventsDropped
 from .types import ClientEvent
 
 __all__ = ["ENDPOINTS", "EventQueue"]

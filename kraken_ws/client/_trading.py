@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from ..events import Endpoint
 from ..exceptions import KrakenAPIError, KrakenWSError
 from ..models.common import (
     FeePreference,
@@ -56,7 +57,6 @@ from ..models.methods.cancel_all import CancelAllParams, CancelAllRequest, Cance
 from ..models.methods.cancel_order import CancelOrderParams, CancelOrderRequest, CancelOrderResult
 from ..models.methods.edit_order import EditOrderParams, EditOrderRequest, EditOrderResult
 from ..models.methods.ping import PingRequest
-from ..protocol.events import Endpoint
 from ._base import ClientBase
 from ._core import raise_for
 from .types import Number

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeAlias
 
+from ..events import Endpoint, LifecycleEvent
 from ..models.channels.balances import BalancesSubscribeParams, BalancesUnsubscribeParams
 from ..models.channels.book import BookSubscribeParams, BookUnsubscribeParams
 from ..models.channels.executions import ExecutionsSubscribeParams, ExecutionsUnsubscribeParams
@@ -16,7 +17,6 @@ from ..models.channels.ticker import TickerSubscribeParams, TickerUnsubscribePar
 from ..models.channels.trade import TradeSubscribeParams, TradeUnsubscribeParams
 from ..models.common import PRIVATE_CHANNELS
 from ..models.messages import ChannelFrame
-from ..protocol.events import Endpoint, LifecycleEvent
 
 __all__ = [
     "ClientEvent",

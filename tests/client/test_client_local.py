@@ -14,6 +14,11 @@ from decimal import Decimal
 import pytest
 
 from kraken_ws.client import ClientEvent, KrakenWSClient
+from kraken_ws.events import (
+    BookResync,
+    Disconnected,
+    Resubscribed,
+)
 from kraken_ws.exceptions import (
     AlreadySubscribed,
     ConnectionLost,
@@ -25,7 +30,6 @@ from kraken_ws.exceptions import (
 from kraken_ws.models.channels.executions import ExecutionsSubscribeResult
 from kraken_ws.models.channels.ticker import TickerUnsubscribeParams
 from kraken_ws.models.methods.batch_add import BatchAddOrder
-from kraken_ws.protocol.events import BookResync, Disconnected, Resubscribed
 from kraken_ws.protocol.state import ConnectionState
 from kraken_ws.ratelimit import TIERS, TradingRateLimiter
 from kraken_ws.testing import LocalExchange

@@ -9,6 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from kraken_ws.client import KrakenWSClient
+from kraken_ws.events import (
+    BookResync,
+    Connected,
+    Disconnected,
+    Reconnecting,
+    Resubscribed,
+)
 from kraken_ws.exceptions import (
     ConnectionLost,
     InsufficientFunds,
@@ -19,13 +26,6 @@ from kraken_ws.exceptions import (
 )
 from kraken_ws.models.channels.ticker import TickerSubscribeParams
 from kraken_ws.models.methods.batch_add import BatchAddOrder
-from kraken_ws.protocol.events import (
-    BookResync,
-    Connected,
-    Disconnected,
-    Reconnecting,
-    Resubscribed,
-)
 
 from .conftest import next_event
 from .fake_kraken import TOKEN, FakeKraken

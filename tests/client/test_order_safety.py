@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 
 from kraken_ws.client import ClientEvent, KrakenWSClient
-from kraken_ws.exceptions import ConnectionClosed, ConnectionLost, InvalidState, RequestTimeout
-from kraken_ws.models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
-from kraken_ws.protocol.events import (
+from kraken_ws.events import (
     ConnectionFailed,
     Disconnected,
     FillsRecovered,
@@ -27,6 +25,8 @@ from kraken_ws.protocol.events import (
     Resubscribed,
     SequenceGap,
 )
+from kraken_ws.exceptions import ConnectionClosed, ConnectionLost, InvalidState, RequestTimeout
+from kraken_ws.models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
 from kraken_ws.testing import FaultProxy, LocalExchange
 
 from .conftest import SCALE

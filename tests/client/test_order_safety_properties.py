@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kraken_ws.client import KrakenWSClient
+from kraken_ws.events import OrderResolved
 from kraken_ws.exceptions import ConnectionLost, KrakenAPIError, RequestTimeout
 from kraken_ws.models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
-from kraken_ws.protocol.events import OrderResolved
 from kraken_ws.testing import FaultProxy, LocalExchange
 
 from .conftest import SCALE

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from kraken_ws.events import LateResponse
 from kraken_ws.exceptions import ConnectionLost, InvalidState, RequestTimeout
 from kraken_ws.models.methods.add_order import AddOrderParams, AddOrderRequest
 from kraken_ws.protocol.connection import KrakenProtocol
@@ -15,7 +16,6 @@ from kraken_ws.protocol.events import (
     ChannelData,
     ConnectionDead,
     InvalidFrame,
-    LateResponse,
     RequestCompleted,
     RequestFailed,
     UnsolicitedResponse,

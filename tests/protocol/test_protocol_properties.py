@@ -35,6 +35,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from kraken_ws.events import LateResponse
 from kraken_ws.exceptions import ConnectionLost, DecodeError, InvalidState, RequestTimeout
 from kraken_ws.protocol import codec
 from kraken_ws.protocol.connection import KrakenProtocol
@@ -42,7 +43,6 @@ from kraken_ws.protocol.events import (
     ChannelData,
     ConnectionDead,
     InvalidFrame,
-    LateResponse,
     ProtocolEvent,
     RequestCompleted,
     RequestFailed,
