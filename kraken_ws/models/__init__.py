@@ -1,6 +1,8 @@
 """Every wire model of the Kraken Spot WebSocket v2 protocol (generated re-exports).
 
-Regenerate with ``python tools/gen_models_init.py``.
+Generated from the ``__all__`` of each module below (helper functions stay in their module).
+Do not edit: regenerate with ``python tools/gen_models_init.py`` (``tests/test_generated.py`` fails
+when this file is stale).
 """
 
 from ._base import (
@@ -160,6 +162,8 @@ from .methods.amend_order import (
     AmendOrderSuccess,
 )
 from .methods.batch_add import (
+    MAX_BATCH_ORDERS,
+    MIN_BATCH_ORDERS,
     BatchAddError,
     BatchAddOrder,
     BatchAddOrderResult,
@@ -170,6 +174,8 @@ from .methods.batch_add import (
     BatchAddSuccess,
 )
 from .methods.batch_cancel import (
+    MAX_BATCH_IDS,
+    MIN_BATCH_IDS,
     BatchCancelError,
     BatchCancelParams,
     BatchCancelRequest,
@@ -178,6 +184,7 @@ from .methods.batch_cancel import (
     BatchCancelSuccess,
 )
 from .methods.cancel_after import (
+    MAX_TIMEOUT_SECONDS,
     CancelAllOrdersAfterError,
     CancelAllOrdersAfterParams,
     CancelAllOrdersAfterRequest,
@@ -235,6 +242,11 @@ from .methods.unsubscribe import (
 __all__ = [
     "L3_CHANNELS",
     "LIMIT_PRICE_ORDER_TYPES",
+    "MAX_BATCH_IDS",
+    "MAX_BATCH_ORDERS",
+    "MAX_TIMEOUT_SECONDS",
+    "MIN_BATCH_IDS",
+    "MIN_BATCH_ORDERS",
     "PRIVATE_CHANNELS",
     "PUBLIC_CHANNELS",
     "TRADING_METHODS",

@@ -16,6 +16,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+__all__ = [
+    "InboundModel",
+    "OutboundModel",
+    "PositiveDecimal",
+    "Timestamp",
+    "WireDecimal",
+]
+
 #: An exact decimal price or quantity; a JSON number on the wire, never a float.
 #:
 #: pydantic's native ``Decimal`` validation is used on purpose: a ``Decimal`` from the lossless
@@ -34,7 +42,7 @@ PositiveDecimal = Annotated[
 #: An RFC3339 timestamp kept as the exact wire text.
 #:
 #: Kraken sends micro- and nanosecond precision (and sometimes no ``Z``); ``datetime`` cannot hold
-#: nanoseconds, so the text is kept verbatim. :func:`kraken_ws.models.parse_timestamp` converts.
+#: nanoseconds, so the text is kept verbatim. :func:`kraken_ws.reconcile.parse_timestamp` converts.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 

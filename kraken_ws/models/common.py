@@ -11,6 +11,37 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
+__all__ = [
+    "L3_CHANNELS",
+    "LIMIT_PRICE_ORDER_TYPES",
+    "PRIVATE_CHANNELS",
+    "PUBLIC_CHANNELS",
+    "TRADING_METHODS",
+    "TRIGGERED_ORDER_TYPES",
+    "BookDepth",
+    "Channel",
+    "ConditionalOrderType",
+    "EventTrigger",
+    "ExecutionVenue",
+    "FeePreference",
+    "KnownAssetStatus",
+    "KnownExecType",
+    "KnownOrderStatus",
+    "KnownPairStatus",
+    "L3Depth",
+    "LiquidityInd",
+    "Method",
+    "OhlcInterval",
+    "OrderType",
+    "PriceType",
+    "ReportTimeInForce",
+    "Side",
+    "StpType",
+    "SystemStatus",
+    "TimeInForce",
+    "TriggerReference",
+]
+
 Side: TypeAlias = Literal["buy", "sell"]
 """Order side."""
 

@@ -78,6 +78,9 @@ __all__ = [
     "ServerMessage",
     "UnknownMessage",
     "message_model_for",
+    "message_tag",
+    "method_models",
+    "server_models",
 ]
 
 

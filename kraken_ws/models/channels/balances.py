@@ -12,6 +12,18 @@ from pydantic import Field
 
 from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 
+__all__ = [
+    "BalanceSnapshotData",
+    "BalanceUpdateData",
+    "BalanceWallet",
+    "BalancesMessage",
+    "BalancesSnapshot",
+    "BalancesSubscribeParams",
+    "BalancesSubscribeResult",
+    "BalancesUnsubscribeParams",
+    "BalancesUpdate",
+]
+
 
 class BalancesSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``balances`` channel."""

@@ -9,6 +9,17 @@ from pydantic import Field
 from .._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from ..common import BookDepth
 
+__all__ = [
+    "BookData",
+    "BookLevel",
+    "BookMessage",
+    "BookSnapshot",
+    "BookSubscribeParams",
+    "BookSubscribeResult",
+    "BookUnsubscribeParams",
+    "BookUpdate",
+]
+
 
 class BookSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``book`` channel."""

@@ -24,6 +24,19 @@ from kraken_ws.models.common import (
     TriggerReference,
 )
 
+__all__ = [
+    "ExecutionContingent",
+    "ExecutionFee",
+    "ExecutionReport",
+    "ExecutionTriggers",
+    "ExecutionsMessage",
+    "ExecutionsSnapshot",
+    "ExecutionsSubscribeParams",
+    "ExecutionsSubscribeResult",
+    "ExecutionsUnsubscribeParams",
+    "ExecutionsUpdate",
+]
+
 
 class ExecutionsSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``executions`` channel."""

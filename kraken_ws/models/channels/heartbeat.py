@@ -10,6 +10,10 @@ from typing import Literal
 
 from kraken_ws.models._base import InboundModel
 
+__all__ = [
+    "Heartbeat",
+]
+
 
 class Heartbeat(InboundModel):
     """A liveness frame: ``{"channel": "heartbeat"}``."""

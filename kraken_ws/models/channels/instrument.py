@@ -14,6 +14,18 @@ from pydantic import Field
 from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from kraken_ws.models.common import ExecutionVenue
 
+__all__ = [
+    "InstrumentAsset",
+    "InstrumentData",
+    "InstrumentMessage",
+    "InstrumentPair",
+    "InstrumentSnapshot",
+    "InstrumentSubscribeParams",
+    "InstrumentSubscribeResult",
+    "InstrumentUnsubscribeParams",
+    "InstrumentUpdate",
+]
+
 
 class InstrumentSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``instrument`` channel (no ``symbol``)."""

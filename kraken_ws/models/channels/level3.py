@@ -12,6 +12,19 @@ from pydantic import Field
 from .._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from ..common import L3Depth
 
+__all__ = [
+    "Level3Event",
+    "Level3Message",
+    "Level3Order",
+    "Level3Snapshot",
+    "Level3SnapshotData",
+    "Level3SubscribeParams",
+    "Level3SubscribeResult",
+    "Level3UnsubscribeParams",
+    "Level3Update",
+    "Level3UpdateData",
+]
+
 
 class Level3SubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``level3`` channel."""

@@ -9,6 +9,16 @@ from pydantic import Field
 from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from kraken_ws.models.common import OhlcInterval
 
+__all__ = [
+    "OhlcData",
+    "OhlcMessage",
+    "OhlcSnapshot",
+    "OhlcSubscribeParams",
+    "OhlcSubscribeResult",
+    "OhlcUnsubscribeParams",
+    "OhlcUpdate",
+]
+
 
 class OhlcSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``ohlc`` channel."""

@@ -10,6 +10,12 @@ from typing import Literal
 from kraken_ws.models._base import InboundModel, Timestamp
 from kraken_ws.models.common import SystemStatus
 
+__all__ = [
+    "StatusData",
+    "StatusMessage",
+    "StatusUpdate",
+]
+
 
 class StatusData(InboundModel):
     """Engine status and connection details."""

@@ -9,6 +9,16 @@ from pydantic import Field
 from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from kraken_ws.models.common import EventTrigger
 
+__all__ = [
+    "TickerData",
+    "TickerMessage",
+    "TickerSnapshot",
+    "TickerSubscribeParams",
+    "TickerSubscribeResult",
+    "TickerUnsubscribeParams",
+    "TickerUpdate",
+]
+
 
 class TickerSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``ticker`` channel."""

@@ -9,6 +9,16 @@ from pydantic import Field
 from kraken_ws.models._base import InboundModel, OutboundModel, Timestamp, WireDecimal
 from kraken_ws.models.common import Side
 
+__all__ = [
+    "TradeData",
+    "TradeMessage",
+    "TradeSnapshot",
+    "TradeSubscribeParams",
+    "TradeSubscribeResult",
+    "TradeUnsubscribeParams",
+    "TradeUpdate",
+]
+
 
 class TradeSubscribeParams(OutboundModel):
     """Params of ``subscribe`` for the ``trade`` channel."""

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from .._base import InboundModel, Timestamp
 
+INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 #: ``req_id`` as the client sends it: a non-negative int32 (Kraken echoes it as a JSON number).

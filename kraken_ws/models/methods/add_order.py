@@ -48,9 +48,21 @@ from kraken_ws.models.common import (
     TriggerReference,
 )
 
-from ._common import INT32_MAX, REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
+from ._common import INT32_MAX, INT32_MIN, REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 
-INT32_MIN = -(2**31)
+__all__ = [
+    "AddOrderConditional",
+    "AddOrderError",
+    "AddOrderParams",
+    "AddOrderRequest",
+    "AddOrderResponse",
+    "AddOrderResult",
+    "AddOrderSuccess",
+    "AddOrderTriggers",
+    "OrderFieldsBase",
+    "UserRef",
+]
+
 
 #: ``order_userref``: a signed 32-bit integer (Kraken's ``userref`` is an int32); strict, so
 #: that ``True`` or ``"7"`` are refused instead of silently becoming a number.

@@ -22,6 +22,15 @@ from kraken_ws.models.common import PriceType
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 from .add_order import _check_client_id, _check_rfc3339
 
+__all__ = [
+    "AmendOrderError",
+    "AmendOrderParams",
+    "AmendOrderRequest",
+    "AmendOrderResponse",
+    "AmendOrderResult",
+    "AmendOrderSuccess",
+]
+
 _AMENDABLE = ("order_qty", "display_qty", "limit_price", "trigger_price")
 
 

@@ -23,6 +23,19 @@ from kraken_ws.models._base import OutboundModel
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 from .add_order import OrderFieldsBase, _check_rfc3339
 
+__all__ = [
+    "MAX_BATCH_ORDERS",
+    "MIN_BATCH_ORDERS",
+    "BatchAddError",
+    "BatchAddOrder",
+    "BatchAddOrderResult",
+    "BatchAddParams",
+    "BatchAddRequest",
+    "BatchAddResponse",
+    "BatchAddResult",
+    "BatchAddSuccess",
+]
+
 #: Fewest and most orders per batch.
 MIN_BATCH_ORDERS = 2
 MAX_BATCH_ORDERS = 15

@@ -25,6 +25,17 @@ from kraken_ws.models._base import OutboundModel
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 from .add_order import _check_client_id
 
+__all__ = [
+    "MAX_BATCH_IDS",
+    "MIN_BATCH_IDS",
+    "BatchCancelError",
+    "BatchCancelParams",
+    "BatchCancelRequest",
+    "BatchCancelResponse",
+    "BatchCancelResult",
+    "BatchCancelSuccess",
+]
+
 #: Fewest and most identifiers per batch (``orders`` and ``cl_ord_id`` together).
 MIN_BATCH_IDS = 2
 MAX_BATCH_IDS = 50

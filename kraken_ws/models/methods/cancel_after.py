@@ -18,6 +18,16 @@ from kraken_ws.models._base import OutboundModel, Timestamp
 
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 
+__all__ = [
+    "MAX_TIMEOUT_SECONDS",
+    "CancelAllOrdersAfterError",
+    "CancelAllOrdersAfterParams",
+    "CancelAllOrdersAfterRequest",
+    "CancelAllOrdersAfterResponse",
+    "CancelAllOrdersAfterResult",
+    "CancelAllOrdersAfterSuccess",
+]
+
 #: Upper bound (exclusive) of ``timeout``: one day.
 MAX_TIMEOUT_SECONDS = 86400
 

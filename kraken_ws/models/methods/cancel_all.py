@@ -13,6 +13,15 @@ from kraken_ws.models._base import OutboundModel
 
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 
+__all__ = [
+    "CancelAllError",
+    "CancelAllParams",
+    "CancelAllRequest",
+    "CancelAllResponse",
+    "CancelAllResult",
+    "CancelAllSuccess",
+]
+
 
 class CancelAllParams(OutboundModel):
     """Params of ``cancel_all``: only the token."""

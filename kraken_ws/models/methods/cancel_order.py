@@ -19,6 +19,15 @@ from kraken_ws.models._base import OutboundModel
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 from .add_order import UserRef, _check_client_id
 
+__all__ = [
+    "CancelOrderError",
+    "CancelOrderParams",
+    "CancelOrderRequest",
+    "CancelOrderResponse",
+    "CancelOrderResult",
+    "CancelOrderSuccess",
+]
+
 _OrderId = Annotated[str, Field(min_length=1)]
 
 

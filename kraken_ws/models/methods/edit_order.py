@@ -24,6 +24,15 @@ from kraken_ws.models.common import FeePreference, TriggerReference
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 from .add_order import AddOrderTriggers, UserRef, _check_display_qty, _check_rfc3339
 
+__all__ = [
+    "EditOrderError",
+    "EditOrderParams",
+    "EditOrderRequest",
+    "EditOrderResponse",
+    "EditOrderResult",
+    "EditOrderSuccess",
+]
+
 
 class EditOrderParams(OutboundModel):
     """Params of ``edit_order``.

@@ -15,6 +15,13 @@ from kraken_ws.models._base import OutboundModel
 
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase, ResultBase
 
+__all__ = [
+    "PingError",
+    "PingRequest",
+    "PingResponse",
+    "Pong",
+]
+
 
 class PingRequest(OutboundModel):
     """The ``ping`` request: method and optional ``req_id``, no params."""

@@ -32,6 +32,15 @@ from kraken_ws.models.channels.trade import TradeSubscribeParams, TradeSubscribe
 
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase
 
+__all__ = [
+    "SubscribeError",
+    "SubscribeParams",
+    "SubscribeRequest",
+    "SubscribeResponse",
+    "SubscribeResult",
+    "SubscribeSuccess",
+]
+
 SubscribeParams = Annotated[
     TickerSubscribeParams
     | BookSubscribeParams

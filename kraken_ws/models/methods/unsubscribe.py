@@ -26,6 +26,15 @@ from kraken_ws.models.channels.trade import TradeUnsubscribeParams
 from ._common import REQ_ID_FIELD, ErrorFields, ResponseBase
 from .subscribe import SubscribeResult
 
+__all__ = [
+    "UnsubscribeError",
+    "UnsubscribeParams",
+    "UnsubscribeRequest",
+    "UnsubscribeResponse",
+    "UnsubscribeResult",
+    "UnsubscribeSuccess",
+]
+
 UnsubscribeParams = Annotated[
     TickerUnsubscribeParams
     | BookUnsubscribeParams
