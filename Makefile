@@ -8,7 +8,7 @@ export PYTHONASYNCIODEBUG ?= 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install test lint types schemas check-schemas bench demo serve docs clean
+.PHONY: help install test lint types schemas check-schemas bench chaos demo serve docs clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ check-schemas: $(STAMP) ## fail if schemas/ drifted from the models
 
 bench: $(STAMP) ## print throughput/latency figures against baselines measured in the same run
 	PYTHONASYNCIODEBUG= $(PY) -m benchmarks
+
+chaos: $(STAMP) ## order-safety chaos soak: 500 orders in 60 s through faulty proxies, not in CI (CHAOS_ARGS="--seed 3")
+	PYTHONASYNCIODEBUG= $(PY) -m benchmarks.chaos_orders $(CHAOS_ARGS)
 
 demo: $(STAMP) ## live checksum-verified BTC/USD book from the embedded local exchange (DEMO_SECONDS=N stops it)
 	PYTHONASYNCIODEBUG= $(BIN)/kraken-ws book BTC/USD $(if $(DEMO_SECONDS),--duration $(DEMO_SECONDS))
