@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from .endpoints import KRAKEN_REST_URL
 from .exceptions import AuthenticationError
 
 __all__ = ["TOKEN_PATH", "TokenProvider", "http_client", "sign"]
@@ -130,7 +131,7 @@ class TokenProvider:
         key: str,
         secret: str,
         *,
-        rest_url: str = "https://api.kraken.com",
+        rest_url: str = KRAKEN_REST_URL,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,

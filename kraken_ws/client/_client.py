@@ -14,6 +14,7 @@ from typing import cast
 from pydantic import BaseModel
 
 from ..auth import TokenProvider
+from ..endpoints import KRAKEN_AUTH_WS_URL, KRAKEN_L3_WS_URL, KRAKEN_REST_URL, KRAKEN_WS_URL
 from ..events import Endpoint, OrderResolved
 from ..exceptions import InvalidState
 from ..models.common import TRADING_METHODS
@@ -96,10 +97,10 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
         key: str = "",
         secret: str = "",
         *,
-        ws_url: str = "wss://ws.kraken.com/v2",
-        auth_ws_url: str = "wss://ws-auth.kraken.com/v2",
-        l3_ws_url: str = "wss://ws-l3.kraken.com/v2",
-        rest_url: str = "https://api.kraken.com",
+        ws_url: str = KRAKEN_WS_URL,
+        auth_ws_url: str = KRAKEN_AUTH_WS_URL,
+        l3_ws_url: str = KRAKEN_L3_WS_URL,
+        rest_url: str = KRAKEN_REST_URL,
         request_timeout: float = 10.0,
         watchdog_timeout: float | None = 10.0,
         ping_interval: float | None = 30.0,
