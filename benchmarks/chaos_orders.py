@@ -411,6 +411,7 @@ class Chaos:
             async with client:
                 book = await client.book(SYMBOL, depth=DEPTH)
                 await client.subscribe_executions()
+                self.fault_log.clear()  # the first connects, on the old clock: not the run's
                 self.t0 = time.monotonic()
                 helpers = [
                     asyncio.create_task(self._lag_monitor()),
