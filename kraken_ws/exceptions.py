@@ -156,12 +156,14 @@ class _RequestOutcome:
             then tracks it as in doubt and resolves it from Kraken's own data (see
             :meth:`KrakenWSClient.in_doubt_orders
             <kraken_ws.client.KrakenWSClient.in_doubt_orders>`).
+        sent_at: The client clock when the request was queued for sending, if known.
     """
 
     method: str | None
     req_id: int | None
     request: dict[str, Any] | None
     outcome_unknown: bool
+    sent_at: float | None = None
 
     def _set_outcome(
         self,
@@ -174,6 +176,7 @@ class _RequestOutcome:
         self.req_id = req_id
         self.request = request
         self.outcome_unknown = outcome_unknown
+        self.sent_at = None
 
 
 class ConnectionLost(_RequestOutcome, TransportError):

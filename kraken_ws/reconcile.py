@@ -48,12 +48,15 @@ from .events import OrderOutcome, OrderResolved
 from .models.channels.executions import ExecutionReport
 from .protocol.connection import response_fields
 
-__all__ = ["InDoubtOrder", "OrderLedger", "Resolution", "parse_timestamp"]
+__all__ = ["SNAPSHOT_FILLS", "InDoubtOrder", "OrderLedger", "Resolution", "parse_timestamp"]
 
 Resolution: TypeAlias = tuple[int, OrderResolved]
 """``(InDoubtOrder.key, event)``: which entry a resolution closes."""
 
 _MAX_FILLS = 100_000
+
+SNAPSHOT_FILLS = 50
+"""How many recent fills Kraken's executions snapshot lists at most (``snap_trades``)."""
 
 
 def parse_timestamp(text: str | None) -> tuple[int, ...] | None:
@@ -88,6 +91,7 @@ class InDoubtOrder:
         req_id: The request's id.
         request: The request as sent (token removed).
         since: Client clock when it became in doubt.
+        sent_at: Client clock when it was queued for sending (``None``: unknown).
         gone_at: Client clock when the connection that carried it went (``None``: still up, so
             its answer may still come); the grace period counts from here.
         reason: The error that left it in doubt.
@@ -102,6 +106,7 @@ class InDoubtOrder:
     req_id: int | None
     request: dict[str, Any]
     since: float
+    sent_at: float | None
     gone_at: float | None
     reason: str
     cl_ord_id: str | None = None
@@ -192,7 +197,11 @@ class OrderLedger:
         self._max_fills = max_fills
         self._keys = itertools.count(1)
         self._in_doubt: dict[int, InDoubtOrder] = {}
-        self._delivered: OrderedDict[str, None] = OrderedDict()
+        # exec_id -> client clock when the user got it (dedup; bounded).
+        self._delivered: OrderedDict[str, float] = OrderedDict()
+        # exec_id -> client clock when the client first saw it anywhere (a delivered frame or a
+        # snapshot): a fill seen before a request was sent happened before it (bounded).
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self.fills_since: tuple[int, ...] | None = None
         """Exchange time the user's ``executions`` subscription started (older fills are not
         the user's to recover)."""
@@ -212,6 +221,7 @@ class OrderLedger:
         now: float,
         connection_gone: bool,
         reason: str,
+        sent_at: float | None = None,
     ) -> list[InDoubtOrder]:
         """Record a request whose outcome is unknown (one entry per order it touches).
 
@@ -223,6 +233,7 @@ class OrderLedger:
             connection_gone: Whether the connection that carried it is already gone (a drop)
                 rather than still up (a timeout).
             reason: The error's text.
+            sent_at: Client clock when the request was queued (from the error).
         """
         added = []
         for cl_ord_id, userref, order_id, fields in _split(method, request):
@@ -232,6 +243,7 @@ class OrderLedger:
                 req_id=req_id,
                 request=dict(request),
                 since=now,
+                sent_at=sent_at,
                 gone_at=now if connection_gone else None,
                 reason=reason,
                 cl_ord_id=cl_ord_id,
@@ -320,11 +332,28 @@ class OrderLedger:
         out: list[Resolution] = []
         for entry in list(self._in_doubt.values()):
             old = entry.gone_at is not None and taken_at - entry.gone_at >= self.grace
-            event = self._judge(entry, open_orders, fills, old=old)
+            covers = self._covers(fills, entry.sent_at)
+            event = self._judge(entry, open_orders, fills, old=old, covers=covers)
             if event is not None:
                 del self._in_doubt[entry.key]
                 out.append((entry.key, event))
+        for fill in fills:
+            if fill.exec_id is not None:
+                _remember(self._seen, fill.exec_id, taken_at, self._max_fills)
         return out
+
+    def _covers(self, fills: list[ExecutionReport], sent_at: float | None) -> bool:
+        # Kraken lists only the last 50 fills. The list reaches back past a request if it is not
+        # full (it is every fill there is), or if it holds a fill the client saw before sending
+        # the request (that fill happened earlier, and the list is the latest ones, unbroken).
+        if len(fills) < SNAPSHOT_FILLS:
+            return True
+        if sent_at is None:
+            return False
+        seen = self._seen
+        return any(
+            f.exec_id is not None and seen.get(f.exec_id, sent_at + 1) <= sent_at for f in fills
+        )
 
     def _judge(
         self,
@@ -333,6 +362,7 @@ class OrderLedger:
         fills: list[ExecutionReport],
         *,
         old: bool,
+        covers: bool,
     ) -> OrderResolved | None:
         method = entry.method
         if method == "cancel_all_orders_after":
@@ -365,6 +395,15 @@ class OrderLedger:
                 )
             if not old:
                 return None
+            if not covers:
+                # More fills since it was sent than the snapshot holds: it may have traded and
+                # dropped out of the list. Saying "not placed" could double a position.
+                return entry.resolved(
+                    "unknown",
+                    "executions",
+                    reason="more fills happened since it was sent than Kraken's snapshot lists; "
+                    "check the REST ClosedOrders/TradesHistory",
+                )
             return entry.resolved(
                 "not_placed", "executions", reason="no open order and no recent fill carries it"
             )
@@ -408,7 +447,9 @@ class OrderLedger:
 
     # --- fills ----------------------------------------------------------------------------------
 
-    def deliver(self, reports: list[ExecutionReport]) -> list[ExecutionReport] | None:
+    def deliver(
+        self, reports: list[ExecutionReport], *, now: float = 0.0
+    ) -> list[ExecutionReport] | None:
         """Filter a frame's reports before the user sees them: drop fills already delivered.
 
         Returns:
@@ -427,31 +468,44 @@ class OrderLedger:
                 if kept is None:
                     kept = list(reports[:index])
                 continue
-            self._remember(exec_id)
+            self._remember(exec_id, now)
             if kept is not None:
                 kept.append(report)
         return kept
 
-    def _remember(self, exec_id: str) -> None:
-        self._delivered[exec_id] = None
-        if len(self._delivered) > self._max_fills:
-            self._delivered.popitem(last=False)
+    def _remember(self, exec_id: str, now: float) -> None:
+        _remember(self._delivered, exec_id, now, self._max_fills)
+        if exec_id not in self._seen:
+            _remember(self._seen, exec_id, now, self._max_fills)
 
-    def missed_fills(self, reports: Sequence[ExecutionReport]) -> list[ExecutionReport]:
-        """Fills in a snapshot that the user never got (and now gets), oldest first."""
+    def missed_fills(
+        self, reports: Sequence[ExecutionReport], *, now: float = 0.0
+    ) -> tuple[list[ExecutionReport], bool]:
+        """Fills in a snapshot that the user never got (and now gets), in the snapshot's order.
+
+        Returns:
+            ``(fills, truncated)``. ``truncated``: the snapshot is a full window of the last 50
+            fills and its oldest one is new to the user, so fills older than the window may be
+            missing too.
+        """
+        fills = [r for r in reports if r.exec_type == "trade" and r.exec_id is not None]
+        truncated = False
+        if len(fills) >= SNAPSHOT_FILLS:
+            oldest = min(fills, key=lambda r: parse_timestamp(r.timestamp) or ())
+            truncated = oldest.exec_id not in self._delivered
         since = self.fills_since
         out = []
-        for report in reports:
-            if report.exec_type != "trade" or report.exec_id is None:
-                continue
-            if report.exec_id in self._delivered:
+        for report in fills:
+            exec_id = report.exec_id
+            assert exec_id is not None
+            if exec_id in self._delivered:
                 continue
             stamp = parse_timestamp(report.timestamp)
             if since is not None and stamp is not None and stamp < since:
                 continue
-            self._remember(report.exec_id)
+            self._remember(exec_id, now)
             out.append(report)
-        return out
+        return out, truncated and bool(out)
 
 
 _PLACING = frozenset({"add_order", "batch_add"})
@@ -470,3 +524,9 @@ def _answer_names(entry: InDoubtOrder, result: Any) -> bool:
     if entry.cl_ord_id is not None:
         return getattr(result, "cl_ord_id", None) == entry.cl_ord_id
     return entry.order_id is not None and getattr(result, "order_id", None) == entry.order_id
+
+
+def _remember(ids: OrderedDict[str, float], exec_id: str, now: float, limit: int) -> None:
+    ids[exec_id] = now
+    if len(ids) > limit:
+        ids.popitem(last=False)

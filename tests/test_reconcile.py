@@ -150,8 +150,8 @@ def test_fills_are_delivered_once_and_gap_fills_found() -> None:
     old = report(exec_type="trade", exec_id="T0", timestamp="2023-12-31T23:59:59Z")
     gap = report(exec_type="trade", exec_id="T3", timestamp="2024-01-01T00:00:03Z")
     ledger.fills_since = parse_timestamp("2024-01-01T00:00:00Z")
-    assert ledger.missed_fills([old, t1, t2, gap, new]) == [gap]
-    assert ledger.missed_fills([gap]) == []  # delivered now
+    assert ledger.missed_fills([old, t1, t2, gap, new]) == ([gap], False)
+    assert ledger.missed_fills([gap]) == ([], False)  # delivered now
     assert ledger.deliver([t1]) == []  # every fill of the frame was delivered before
     # Bounded memory: the oldest ids are forgotten past max_fills (3 here).
     t4 = report(exec_type="trade", exec_id="T4", timestamp="2024-01-01T00:00:04Z")
@@ -166,3 +166,56 @@ def test_in_doubt_lists_oldest_first(grace: float) -> None:
         ledger.add("add_order", 1, add_order(name), now=0, connection_gone=False, reason="t")
     assert [e.cl_ord_id for e in ledger.in_doubt()] == ["a", "b", "c"]
     assert [e.key for e in ledger.in_doubt()] == sorted(e.key for e in ledger.in_doubt())
+
+
+def fills(first: int, count: int) -> list[ExecutionReport]:
+    return [
+        report(
+            exec_type="trade",
+            exec_id=f"T{n}",
+            order_id=f"X{n}",
+            timestamp=f"2024-01-01T00:{n // 60:02d}:{n % 60:02d}Z",
+        )
+        for n in range(first, first + count)
+    ]
+
+
+def test_a_full_window_of_fills_cannot_prove_an_order_absent() -> None:
+    """50+ fills since the order was sent: it may have traded and dropped out of the list."""
+    ledger = OrderLedger(grace=0)
+    ledger.add(
+        "add_order", 7, add_order("a"), now=5, connection_gone=True, reason="drop", sent_at=5
+    )
+    [(_key, event)] = ledger.resolve(fills(100, 50), taken_at=10)
+    assert event.outcome == "unknown"
+    assert "more fills" in event.reason
+
+
+def test_a_window_reaching_back_past_the_send_proves_absence() -> None:
+    ledger = OrderLedger(grace=0)
+    ledger.deliver(fills(0, 1), now=1)  # T0 reached the client before the order was sent
+    ledger.add(
+        "add_order", 7, add_order("a"), now=5, connection_gone=True, reason="drop", sent_at=4
+    )
+    [(_key, event)] = ledger.resolve(fills(0, 50), taken_at=10)
+    assert event.outcome == "not_placed"
+    # Fills first seen in that snapshot (at 10) prove coverage for orders sent after 10 only.
+    ledger.add(
+        "add_order", 8, add_order("b"), now=20, connection_gone=True, reason="drop", sent_at=9
+    )
+    ledger.add(
+        "add_order", 9, add_order("c"), now=20, connection_gone=True, reason="drop", sent_at=15
+    )
+    outcomes = {e.cl_ord_id: e.outcome for _k, e in ledger.resolve(fills(40, 50), taken_at=30)}
+    assert outcomes == {"b": "unknown", "c": "not_placed"}
+
+
+def test_truncated_only_when_the_window_starts_after_what_the_user_has() -> None:
+    ledger = OrderLedger()
+    ledger.deliver(fills(0, 10), now=1)
+    missed, truncated = ledger.missed_fills(fills(5, 50), now=2)
+    assert [r.exec_id for r in missed] == [f"T{n}" for n in range(10, 55)]
+    assert truncated is False  # the window's oldest fill (T5) was delivered: no hole before it
+    missed, truncated = ledger.missed_fills(fills(100, 50), now=3)
+    assert len(missed) == 50
+    assert truncated is True  # T55..T99 may be missing

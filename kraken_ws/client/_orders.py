@@ -50,9 +50,6 @@ __all__ = ["OrderSafety", "OrdersOwner"]
 
 _log = logging.getLogger("kraken_ws.client")
 
-# Kraken's executions snapshot lists at most this many recent fills.
-_SNAPSHOT_FILLS = 50
-
 
 class OrdersOwner(Protocol):
     """What :class:`OrderSafety` needs from the client."""
@@ -140,6 +137,7 @@ class OrderSafety:
             now=self.owner.clock(),
             connection_gone=connection_gone,
             reason=str(error),
+            sent_at=error.sent_at,
         )
         loop = asyncio.get_running_loop()
         for entry in entries:
@@ -186,7 +184,7 @@ class OrderSafety:
     def executions(self, message: ExecutionsSnapshot | ExecutionsUpdate) -> None:
         """Deliver an executions frame: resolve what it names, never a fill twice."""
         resolved = self.ledger.observe(message.data)
-        kept = self.ledger.deliver(message.data)
+        kept = self.ledger.deliver(message.data, now=self.owner.clock())
         if kept is None:
             self.owner.emit(message)
         elif kept or isinstance(message, ExecutionsSnapshot):
@@ -304,17 +302,14 @@ class OrderSafety:
         self._resolve(self.ledger.resolve(reports, taken_at=taken_at))
         if not fills:
             return
-        missed = self.ledger.missed_fills(reports)
+        missed, truncated = self.ledger.missed_fills(reports, now=self.owner.clock())
         if not missed:
             return
-        trades = sum(1 for r in reports if r.exec_type == "trade")
         _log.warning("%d fill(s) of a gap recovered from the executions snapshot", len(missed))
+        if truncated:
+            _log.warning("more fills than the snapshot's 50 may have happened during the gap")
         self.owner.emit(
-            FillsRecovered(
-                len(missed),
-                tuple(r.exec_id or "" for r in missed),
-                truncated=trades >= _SNAPSHOT_FILLS and len(missed) == trades,
-            )
+            FillsRecovered(len(missed), tuple(r.exec_id or "" for r in missed), truncated=truncated)
         )
         self.owner.emit(ExecutionsUpdate(channel="executions", type="update", data=missed))
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from ..events import Endpoint, EventsDropped
+from ..models.messages import UnknownMessage
 from .types import ClientEvent
 
 __all__ = ["ENDPOINTS", "EventQueue"]
@@ -27,10 +28,17 @@ _NEVER_DROP_CHANNELS = frozenset({"executions", "balances"})
 
 
 def _is_droppable(event: ClientEvent) -> bool:
+    # Lifecycle events are dataclasses, never dropped. Frames are, unless private: an unknown
+    # frame (no typed channel) counts by the channel its raw object names, so a flood of them
+    # cannot grow a queue without bound.
     if not isinstance(event, BaseModel):
         return False
-    channel = getattr(event, "channel", None)
-    return isinstance(channel, str) and channel not in _NEVER_DROP_CHANNELS
+    if isinstance(event, UnknownMessage):
+        raw = event.raw
+        channel = raw.get("channel") if isinstance(raw, dict) else None
+    else:
+        channel = getattr(event, "channel", None)
+    return channel not in _NEVER_DROP_CHANNELS
 
 
 class EventQueue:

@@ -269,6 +269,7 @@ class KrakenProtocol:
                 request=pending.wire if written else None,
                 outcome_unknown=unknown,
             )
+            error.sent_at = pending.sent_at
             self._events.append(
                 RequestFailed(pending.req_id, pending.method, error, tuple(pending.responses))
             )
@@ -454,10 +455,10 @@ class KrakenProtocol:
         for item in getattr(message, "data", ()):
             symbol = getattr(item, "symbol", None)
             if get((channel, symbol, ())) is None:
+                # repr, cut short: the symbol is the peer's text and could be a megabyte long.
+                name = repr(symbol)[:60]
                 self._events.append(
-                    InvalidFrame(
-                        UnexpectedMessage(f"{channel} frame for {symbol}, which is not subscribed")
-                    )
+                    InvalidFrame(UnexpectedMessage(f"{channel} frame for {name}: not subscribed"))
                 )
                 return False
         return True
@@ -583,13 +584,15 @@ class KrakenProtocol:
         )
         if unknown:
             message += "; outcome unknown, the client resolves it from the executions data"
-        return RequestTimeout(
+        error = RequestTimeout(
             message,
             method=pending.method,
             req_id=pending.req_id,
             request=pending.wire if written else None,
             outcome_unknown=unknown,
         )
+        error.sent_at = pending.sent_at
+        return error
 
     def _probe_after(self) -> float | None:
         # Probe a quiet connection at half the watchdog deadline, so that a live but quiet
