@@ -73,8 +73,14 @@ def __getattr__(name: str) -> Any:
     if name in _COMPAT:
         from . import compat
 
-        return getattr(compat, name)
+        value = getattr(compat, name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'kraken_ws' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _COMPAT)
 
 
 __all__ = [
