@@ -375,8 +375,8 @@ class UnsupportedPair(SubscriptionError):
     """``Currency pair not supported <SYMBOL>``."""
 
 
-# Exact strings first (reference §9); then prefixes. Suffixes like ``:<field>`` are matched by
-# prefix because Kraken appends details to some codes.
+# Exact strings first (docs/protocol.md#ref-9); then prefixes. Suffixes like ``:<field>`` are
+# matched by prefix because Kraken appends details to some codes.
 _EXACT: dict[str, type[KrakenAPIError]] = {
     "EOrder:Insufficient funds": InsufficientFunds,
     "EOrder:Unknown order": UnknownOrder,

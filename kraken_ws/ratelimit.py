@@ -1,6 +1,7 @@
 """Local models of Kraken's rate limits, so the client can refuse before the exchange does.
 
-* :class:`TradingRateLimiter` models the per-pair matching-engine counter (reference §10.1):
+* :class:`TradingRateLimiter` models the per-pair matching-engine counter
+(docs/protocol.md#ref-10-1):
   every transaction adds to a pair's counter, the counter decays every second by a tier-based
   amount, and at the tier threshold Kraken answers ``EOrder:Rate limit exceeded``. Cancels and
   amends of young orders cost more (the age penalty table). The model is conservative: it only
@@ -45,9 +46,9 @@ TIERS: dict[str, TierLimits] = {
     "intermediate": TierLimits(decay=2.34, threshold=125),
     "pro": TierLimits(decay=3.75, threshold=180),
 }
-"""Reference §10.1."""
+"""Kraken's tiers (docs/protocol.md#ref-10-1)."""
 
-# Age penalties (seconds since placement or last amend -> extra cost), reference §10.1.
+# Age penalties (seconds since placement or last amend -> extra cost), docs/protocol.md#ref-10-1.
 _CANCEL_PENALTY = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
 _AMEND_PENALTY = ((5, 3), (10, 2), (15, 1))
 _EDIT_PENALTY = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))

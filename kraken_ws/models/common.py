@@ -57,7 +57,7 @@ OrderType: TypeAlias = Literal[
     "trailing-stop-limit",
     "settle-position",
 ]
-"""Every order type ``add_order`` accepts (reference §7.1)."""
+"""Every order type ``add_order`` accepts (docs/protocol.md#ref-7-1)."""
 
 LIMIT_PRICE_ORDER_TYPES: frozenset[str] = frozenset(
     {"limit", "iceberg", "stop-loss-limit", "take-profit-limit", "trailing-stop-limit"}
@@ -89,7 +89,7 @@ ConditionalOrderType: TypeAlias = Literal[
 
 TimeInForce: TypeAlias = Literal["gtc", "gtd", "ioc", "fok"]
 """Request time in force. ``fok`` appears only in the newest docs (Jul 2026) and is limit-only;
-older docs say gtc/gtd/ioc (reference §11.5)."""
+older docs say gtc/gtd/ioc (docs/protocol.md#ref-11-5)."""
 
 ReportTimeInForce: TypeAlias = Literal["GTC", "GTD", "IOC", "FOK"]
 """Time in force as written in execution reports (uppercase)."""

@@ -1,15 +1,15 @@
 """Desired vs acknowledged subscriptions, and the replay plan after a reconnect.
 
-Kraken has no session resume (reference §1.2): after a reconnect every subscription must be
-requested again. What is requested again is the user's **original** params (depth, interval,
+Kraken has no session resume (docs/protocol.md#ref-1-2): after a reconnect every subscription must
+be requested again. What is requested again is the user's **original** params (depth, interval,
 event_trigger, snapshot, snap_orders, ...), never what an ack echoed: acks add fields such as
 ``maxratecount`` and ``warnings`` that a subscribe request must not carry.
 
 One entry is kept per acknowledged unit, which is per symbol for symbol channels (Kraken acks
 each symbol separately) and one for symbol-less channels (``instrument``, ``executions``,
-``balances``). Entries are keyed the way Kraken keys subscriptions (reference §4.1): ``book`` and
-``level3`` by symbol (one depth per symbol), ``ticker`` by (symbol, event_trigger), ``ohlc`` by
-(symbol, interval).
+``balances``). Entries are keyed the way Kraken keys subscriptions (docs/protocol.md#ref-4-1):
+``book`` and ``level3`` by symbol (one depth per symbol), ``ticker`` by (symbol, event_trigger),
+``ohlc`` by (symbol, interval).
 """
 
 from __future__ import annotations

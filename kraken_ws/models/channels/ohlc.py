@@ -27,9 +27,9 @@ class OhlcSubscribeParams(OutboundModel):
     """Channel name."""
     symbol: list[str] = Field(min_length=1)
     """Currency pairs, e.g. ``["BTC/USD"]``."""
-    # The docs neither mark ``interval`` required nor give a default (reference §11.3); we require
-    # it so that the subscription key (symbol, interval) is always explicit and unsubscribe can
-    # repeat it.
+    # The docs neither mark ``interval`` required nor give a default (docs/protocol.md#ref-11-3); we
+    # require it so that the subscription key (symbol, interval) is always explicit and unsubscribe
+    # can repeat it.
     interval: OhlcInterval
     """Candle interval in minutes: 1, 5, 15, 30, 60, 240, 1440, 10080 or 21600."""
     snapshot: bool | None = None

@@ -1,12 +1,12 @@
 """``add_order``: place one order (https://docs.kraken.com/api/docs/websocket-v2/add_order).
 
-Requests are checked before they are sent (reference §7.1, §7.2, §2.4). Every rule that depends on
-``order_type``, ``side`` or ``time_in_force`` lives in :func:`_check_order`, which
+Requests are checked before they are sent (docs/protocol.md#ref-7-1, #ref-7-2, #ref-2-4). Every rule
+that depends on ``order_type``, ``side`` or ``time_in_force`` lives in :func:`_check_order`, which
 :class:`AddOrderParams` and :class:`~kraken_ws.models.methods.batch_add.BatchAddOrder` share through
 :class:`OrderFieldsBase`; the format checks (:func:`_check_client_id`, :func:`_check_rfc3339`,
-:func:`_check_display_qty`) are also used by ``amend_order``, ``edit_order`` and ``batch_add``.
-Each failure is a ``ValueError`` that names the field and the allowed values, so pydantic
-reports it as a :class:`~pydantic.ValidationError` located at that field's model.
+:func:`_check_display_qty`) are also used by ``amend_order``, ``edit_order`` and ``batch_add``. Each
+failure is a ``ValueError`` that names the field and the allowed values, so pydantic reports it as a
+:class:`~pydantic.ValidationError` located at that field's model.
 
 Judgement calls (the docs leave them open):
 
@@ -14,7 +14,8 @@ Judgement calls (the docs leave them open):
   ``order_qty`` (base currency) and ``cash_order_qty`` (quote currency) must be given: both
   would be two competing sizes, neither no size at all.
 * ``time_in_force="fok"`` is accepted for ``order_type="limit"`` only; only the newest docs
-  (Jul 2026) list ``fok`` at all, older ones and other SDKs say gtc/gtd/ioc (reference §11.5).
+  (Jul 2026) list ``fok`` at all, older ones and other SDKs say gtc/gtd/ioc
+  (docs/protocol.md#ref-11-5).
 * ``post_only=True`` is refused on order types without a limit price; an explicit
   ``post_only=False`` is harmless and passes everywhere.
 * The deprecated ``stop_price`` still works as a stand-in for ``triggers`` on stop-loss and
@@ -86,7 +87,10 @@ def _names(values: frozenset[str] | tuple[str, ...]) -> str:
 
 
 def _check_client_id(value: str, field: str) -> str:
-    """Check the three ``cl_ord_id`` formats (reference §2.4); ``sender_sub_id`` shares them."""
+    """Check the three ``cl_ord_id`` formats (docs/protocol.md#ref-2-4).
+
+    ``sender_sub_id`` shares them.
+    """
     if _LONG_UUID.fullmatch(value) or _SHORT_UUID.fullmatch(value) or _FREE_TEXT.fullmatch(value):
         return value
     raise ValueError(
@@ -124,7 +128,10 @@ def _check_display_qty(display_qty: Decimal | None, order_qty: Decimal | None) -
 
 
 def _check_order(o: OrderFieldsBase) -> None:
-    """Every per-order rule of ``add_order`` and ``batch_add`` (reference §7.1, §7.2, §7.8)."""
+    """Every per-order rule of ``add_order`` and ``batch_add``.
+
+    See docs/protocol.md#ref-7-1, #ref-7-2 and #ref-7-8.
+    """
     order_type = o.order_type
     is_limit = order_type in LIMIT_PRICE_ORDER_TYPES
     is_triggered = order_type in TRIGGERED_ORDER_TYPES
@@ -224,7 +231,7 @@ def _check_order(o: OrderFieldsBase) -> None:
         raise ValueError("expire_time is required for time_in_force 'gtd'")
     if o.expire_time is not None and tif != "gtd":
         raise ValueError(f"expire_time is only allowed with time_in_force 'gtd'; got {tif!r}")
-    # Only the newest docs list fok, for limit orders only (reference §11.5: unconfirmed).
+    # Only the newest docs list fok, for limit orders only (docs/protocol.md#ref-11-5: unconfirmed).
     if tif == "fok" and order_type != "limit":
         raise ValueError(
             f"time_in_force 'fok' is only allowed for order_type 'limit', not '{order_type}'"
@@ -316,7 +323,7 @@ class OrderFieldsBase(OutboundModel):
     """
 
     order_type: OrderType
-    """Execution model of the order (reference §7.1)."""
+    """Execution model of the order (docs/protocol.md#ref-7-1)."""
     side: Side
     """``buy`` or ``sell``."""
     order_qty: PositiveDecimal | None = None
