@@ -1,0 +1,45 @@
+"""Record raw WebSocket frames to JSON Lines and replay them through the decoder and book engine.
+
+A recording is a text file (gzip-compressed when its name ends in ``.gz``) with one JSON object
+per received frame::
+
+    {"t":1732836000.123456,"frame":{"channel":"book","type":"update","data":[...]}}
+
+``t`` is the receive time (Unix seconds) and ``frame`` is the frame text exactly as it arrived,
+spliced in rather than re-serialised, so every price keeps its wire digits and the book
+checksums verify on replay. A frame that is not one line of valid JSON is kept as a JSON string
+under ``"text"`` instead.
+
+* :class:`Recorder` writes a recording; :meth:`Recorder.tap` wraps a transport connector so a
+  :class:`~kraken_ws.client.KrakenWSClient` records every frame it receives.
+* :func:`record` subscribes public channels on a client and records them (what
+  ``kraken-ws record`` runs).
+* :func:`iter_recording` reads a recording back, frame by frame.
+* :class:`Replayer` / :func:`replay` feed the frames through :func:`kraken_ws.decode` and a
+  :class:`~kraken_ws.book.BookManager`, verifying every checksum, and report a
+  :class:`ReplaySummary`.
+
+Where it lives: ``format`` (the file format: :class:`Recorder`, :func:`iter_recording`,
+:func:`count_frames`), ``tap`` (the transport wrapper behind :meth:`Recorder.tap`), ``live``
+(:func:`record`) and ``replayer`` (:class:`Replayer`, :func:`replay`). Import from
+``kraken_ws.recording`` itself: the module layout is not part of the API.
+"""
+
+from .format import RecordedFrame, Recorder, RecordingError, iter_recording
+from .format import count_frames as count_frames  # public, though never in __all__ (unchanged)
+from .live import RECORDABLE_CHANNELS, RecordSummary, record
+from .replayer import BookSummary, Replayer, ReplaySummary, replay
+
+__all__ = [
+    "RECORDABLE_CHANNELS",
+    "BookSummary",
+    "RecordSummary",
+    "RecordedFrame",
+    "Recorder",
+    "RecordingError",
+    "ReplaySummary",
+    "Replayer",
+    "iter_recording",
+    "record",
+    "replay",
+]
