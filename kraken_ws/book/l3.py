@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ __all__ = ["L3Book", "L3Order"]
 
 _ZERO = Decimal(0)
 _limit_price = attrgetter("limit_price")
+# Live orders of one side above which a snapshot narrows them to the best prices before sorting.
+_SELECT_ORDERS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,9 +369,22 @@ class L3Book(BookState):
             for i, wire in enumerate(orders, offset)
             if wire.order_qty and last[wire.order_id] == i
         ]
-        live.sort(key=_limit_price, reverse=queue._descending)
+        descending = queue._descending
+        depth = self._depth
+        if len(live) > _SELECT_ORDERS:
+            # A huge side, perhaps shuffled: keep only the orders at the ``depth`` best prices
+            # (found in O(n log depth) among the distinct prices) before sorting.
+            prices = {wire.limit_price for wire in live}
+            if len(prices) > depth:
+                if descending:
+                    edge = heapq.nlargest(depth, prices)[-1]
+                    live = [wire for wire in live if wire.limit_price >= edge]
+                else:
+                    edge = heapq.nsmallest(depth, prices)[-1]
+                    live = [wire for wire in live if wire.limit_price <= edge]
+        live.sort(key=_limit_price, reverse=descending)
         index = self._index
-        remaining = self._depth
+        remaining = depth
         previous: Decimal | None = None
         for wire in live:
             price = wire.limit_price
