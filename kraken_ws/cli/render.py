@@ -15,11 +15,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .book.l2 import OrderBook, PriceLevel
-from .models.channels.ohlc import OhlcData
-from .models.channels.ticker import TickerData
-from .models.channels.trade import TradeData
-from .recording import ReplaySummary
+from ..book.l2 import OrderBook, PriceLevel
+from ..models.channels.ohlc import OhlcData
+from ..models.channels.ticker import TickerData
+from ..models.channels.trade import TradeData
+from ..recording import ReplaySummary
 
 __all__ = [
     "BookStatus",

@@ -1,0 +1,243 @@
+"""``record`` (frames to a file, with a live counter) and ``replay`` (a file through the books)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console, RenderableType
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from .group import _check_depth, _check_interval, _check_symbols, _describe, _run, main
+from .live import _quiet_logs, _Rate
+from .sources import _open_source, _source_options, _stop_event
+
+__all__ = ["record", "replay"]
+
+
+@main.command()
+@click.option(
+    "--channel",
+    "-c",
+    "channels",
+    multiple=True,
+    required=True,
+    type=click.Choice(["book", "ticker", "trade", "ohlc", "instrument"]),
+    help="Channel to record (repeatable).",
+)
+@click.option(
+    "--symbol", "-s", "symbols", multiple=True, help="Pair to record (repeatable), e.g. BTC/USD."
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file: .jsonl, or .jsonl.gz for gzip.",
+)
+@click.option(
+    "--depth",
+    type=int,
+    default=10,
+    show_default=True,
+    callback=_check_depth,
+    help="Book depth: 10, 25, 100, 500 or 1000.",
+)
+@click.option(
+    "--interval",
+    type=int,
+    default=1,
+    show_default=True,
+    callback=_check_interval,
+    help="OHLC candle minutes.",
+)
+@_source_options
+def record(
+    channels: tuple[str, ...],
+    symbols: tuple[str, ...],
+    out: Path,
+    depth: int,
+    interval: int,
+    live: bool,
+    ws_url: str | None,
+    duration: float | None,
+    rate: float,
+    seed: int,
+) -> None:
+    """Record raw frames with receive timestamps to JSON Lines.
+
+    Each line is {"t": <unix time>, "frame": <the frame exactly as received>}. Book
+    subscriptions are kept as live, verified books while recording, so a replay can be
+    checked against them.
+
+    \b
+    Examples:
+      kraken-ws record -c book -s BTC/USD -o btc.jsonl.gz --duration 10
+      kraken-ws record -c book -c trade -s BTC/USD -s ETH/USD --depth 100 -o feed.jsonl --live
+    """  # noqa: D301
+    pairs = _check_symbols(symbols) if symbols or set(channels) != {"instrument"} else []
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise click.BadParameter(f"directory {str(parent)!r} does not exist", param_hint="--out")
+    with _quiet_logs():
+        _run(
+            _record(list(channels), pairs, out, depth, interval, live, ws_url, duration, rate, seed)
+        )
+
+
+async def _record(
+    channels: list[str],
+    symbols: list[str],
+    out: Path,
+    depth: int,
+    interval: int,
+    live: bool,
+    ws_url: str | None,
+    duration: float | None,
+    rate: float,
+    seed: int,
+) -> None:
+    from ..recording import RecordedFrame, RecordSummary
+    from ..recording import record as record_frames
+
+    console = Console(stderr=True)
+    counts = {"frames": 0, "bytes": 0}
+    frame_rate = _Rate()
+    began = time.monotonic()
+
+    def on_frame(frame: RecordedFrame) -> None:
+        counts["frames"] += 1
+        counts["bytes"] += len(frame.text)
+        frame_rate.tick()
+
+    def render() -> RenderableType:
+        return Text.assemble(
+            ("recording ", "bold red"),
+            (str(out), "bold"),
+            f"  ·  {counts['frames']} frames  ·  {_size(counts['bytes'])}  ·  ",
+            f"{frame_rate.value():.0f} frames/s  ·  {time.monotonic() - began:.1f} s",
+        )
+
+    async with _open_source(live, ws_url, rate, seed) as source:
+        stop = _stop_event(duration)
+        worker: asyncio.Task[RecordSummary] = asyncio.create_task(
+            record_frames(
+                out,
+                channels=channels,
+                symbols=symbols,
+                ws_url=source.ws_url,
+                depth=depth,  # type: ignore[arg-type]
+                interval=interval,  # type: ignore[arg-type]
+                stop=stop,
+                on_frame=on_frame,
+            )
+        )
+        with Live(render(), console=console, auto_refresh=False, transient=True) as display:
+            while not worker.done():
+                await asyncio.wait({worker}, timeout=0.25)
+                display.update(render(), refresh=True)
+        summary = worker.result()
+    click.echo(
+        f"recorded {summary.frames} frames ({_size(summary.bytes)}) in {summary.seconds:.1f} s "
+        f"to {summary.path}"
+    )
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Replay at this multiple of the recorded pace (default 1).",
+)
+@click.option(
+    "--as-fast-as-possible", "-f", "fast", is_flag=True, help="Do not pace the frames at all."
+)
+@click.option(
+    "--book",
+    "books",
+    multiple=True,
+    metavar="SYMBOL",
+    help="Only keep books for this pair (repeatable; default: every pair).",
+)
+@click.option(
+    "--depth",
+    type=int,
+    default=None,
+    callback=_check_depth,
+    help="Keep books at this depth instead of the subscribed one.",
+)
+def replay(
+    file: Path, speed: float | None, fast: bool, books: tuple[str, ...], depth: int | None
+) -> None:
+    """Replay a recording through the decoder and book engine, verifying every checksum.
+
+    Prints frames per channel, checksums verified/failed and each book's final top of book.
+    Exits 1 if any checksum failed.
+
+    \b
+    Examples:
+      kraken-ws replay btc.jsonl.gz --as-fast-as-possible
+      kraken-ws replay feed.jsonl --speed 10 --book ETH/USD
+    """  # noqa: D301
+    from ..recording import RecordedFrame, RecordingError, Replayer, count_frames
+    from ..recording import replay as replay_frames
+    from .render import replay_table
+
+    if speed is not None and fast:
+        raise click.UsageError("--speed and --as-fast-as-possible are mutually exclusive")
+    pace = None if fast else (speed or 1.0)
+    console = Console(stderr=True)
+    try:
+        total = count_frames(file)
+        progress = Progress(
+            TextColumn("replaying [bold]{task.fields[name]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("frames  ·  {task.fields[verified]} verified, {task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task("replay", total=total, name=file.name, verified=0, failed=0)
+            last = [0.0]
+
+            def on_frame(replayer: Replayer, _frame: RecordedFrame) -> None:
+                now = time.monotonic()
+                if now - last[0] >= 0.1 or replayer.frames == total:
+                    last[0] = now
+                    progress.update(
+                        task,
+                        completed=replayer.frames,
+                        verified=replayer.checksum_verified,
+                        failed=replayer.checksum_failed,
+                    )
+
+            summary = replay_frames(
+                file, speed=pace, symbols=books or None, depth=depth, on_frame=on_frame
+            )
+    except (OSError, RecordingError) as exc:
+        raise click.ClickException(f"cannot replay {file}: {_describe(exc)}") from None
+    Console().print(replay_table(summary))
+    missing = [s for s in books if not any(b.symbol == s for b in summary.books)]
+    if missing:
+        raise click.ClickException(f"no book for {', '.join(missing)} in {file}")
+    if summary.checksum_failed:
+        raise click.ClickException(
+            f"{summary.checksum_failed} checksum mismatch(es) while replaying {file}"
+        )

@@ -1,0 +1,105 @@
+"""Where a streaming command's frames come from, and when it stops.
+
+The embedded :class:`~kraken_ws.testing.LocalExchange` by default (it works offline), Kraken with
+``--live``, any endpoint with ``--ws-url``; ``--duration`` and Ctrl-C stop the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from ..endpoints import KRAKEN_REST_URL, KRAKEN_WS_URL
+from ..testing.server import LocalExchange
+
+__all__: list[str] = []  # the commands' plumbing, nothing public
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    ws_url: str
+    rest_url: str
+    label: str
+
+
+def _source_options(func: _F) -> _F:
+    options = [
+        click.option(
+            "--live",
+            is_flag=True,
+            help=f"Use Kraken's production endpoint ({KRAKEN_WS_URL}) instead of the embedded "
+            "local exchange.",
+        ),
+        click.option(
+            "--ws-url",
+            metavar="URL",
+            default=None,
+            help="Use this public endpoint (e.g. one from `kraken-ws serve`).",
+        ),
+        click.option(
+            "--duration",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Stop after this many seconds (default: until Ctrl-C).",
+        ),
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=0, min_open=True),
+            default=20.0,
+            show_default=True,
+            help="Embedded exchange: market updates per second per symbol.",
+        ),
+        click.option(
+            "--seed", type=int, default=0, show_default=True, help="Embedded exchange: seed."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclass(frozen=True)
+class _SourceOptions:
+    """The options every streaming command shares (see ``_source_options``)."""
+
+    live: bool
+    ws_url: str | None
+    duration: float | None
+    rate: float
+    seed: int
+
+
+@contextlib.asynccontextmanager
+async def _open_source(
+    live: bool, ws_url: str | None, rate: float, seed: int
+) -> AsyncIterator[_Source]:
+    if live and ws_url:
+        raise click.UsageError("--live and --ws-url are mutually exclusive")
+    if live:
+        yield _Source(KRAKEN_WS_URL, KRAKEN_REST_URL, f"Kraken {KRAKEN_WS_URL}")
+    elif ws_url:
+        yield _Source(ws_url, KRAKEN_REST_URL, ws_url)
+    else:
+        async with LocalExchange(rate=rate, seed=seed) as exchange:
+            yield _Source(exchange.ws_url, exchange.rest_url, f"local exchange {exchange.ws_url}")
+
+
+def _stop_event(duration: float | None) -> asyncio.Event:
+    """An event set by Ctrl-C, SIGTERM or, when given, after ``duration`` seconds."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    if duration is not None:
+        loop.call_later(duration, stop.set)
+    return stop
