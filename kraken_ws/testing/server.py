@@ -487,7 +487,6 @@ class LocalExchange:
         """The simulated market."""
         self.engine = MatchingEngine(self.market, self.clock, balances, tier=tier)
         """The matching engine (one funded account)."""
-        self.engine.on_activity = self._flush
         self.tokens = TokenStore(self.clock)
         """Issued websocket tokens."""
         self._http = HttpServer(
@@ -644,7 +643,7 @@ class LocalExchange:
             self._flush()
 
     async def _run_timers(self) -> None:
-        # GTD expiry and idle connections; the dead man's switch has its own loop timer.
+        # Engine timers (GTD expiry, the dead man's switch) on the clock, and idle connections.
         while True:
             await asyncio.sleep(0.05)
             self._flush()
