@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from .._reconnect import classify_error
 from ..events import (
     Connected,
@@ -26,7 +28,8 @@ from ..events import (
     Reconnecting,
     Resubscribed,
 )
-from ..exceptions import ConnectError, ConnectionClosed, SessionError, api_error_for
+from ..exceptions import ConnectError, ConnectionClosed, DecodeError, SessionError, api_error_for
+from ..protocol import codec
 from ..protocol.connection import KrakenProtocol, response_fields
 from ..protocol.events import (
     ConnectionDead,
@@ -43,6 +46,10 @@ from ..transport.base import Transport
 __all__ = ["Connection", "ConnectionOwner", "ConnectionSettings"]
 
 _log = logging.getLogger("kraken_ws.client")
+
+# Frames longer than this (characters) are decoded in steps (codec.decode_in_steps): below it a
+# frame holds at most about a thousand items, a few milliseconds of validation.
+_STEPPED_FROM = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,13 +305,34 @@ class Connection:
                     # behind whatever was already in flight) without decoding any of it.
                     continue
                 self.owner.raw_frame(self.endpoint, text)
-                self.proto.receive_text(text, now=self.owner.clock())
+                if len(text) <= _STEPPED_FROM:
+                    self.proto.receive_text(text, now=self.owner.clock())
+                else:
+                    await self._receive_large(text)
                 self.dispatch()
                 await self.flush()
         finally:
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
+
+    async def _receive_large(self, text: str) -> None:
+        # A large frame may pack tens of thousands of items: decode it a slice at a time and let
+        # the loop run in between, so that no frame stalls the other endpoints, the timers or
+        # the user's code for long. Frames stay in order: the next one is read only after.
+        steps = codec.decode_in_steps(text, strict=self.settings.strict)
+        message: BaseModel | DecodeError
+        try:
+            while True:
+                next(steps)
+                await asyncio.sleep(0)
+        except StopIteration as done:
+            message = done.value
+        except DecodeError as exc:
+            message = exc
+        # The frame's own work (a book applied, events queued) gets a step of its own too.
+        await asyncio.sleep(0)
+        self.proto.receive_message(message, now=self.owner.clock())
 
     async def _timer(self, transport: Transport) -> None:
         owner = self.owner

@@ -41,13 +41,13 @@ Where. The check lives here, in the JSON layer, rather than in ``WireDecimal`` v
 
 * it covers every number of every frame, including ``int`` fields, fields no model declares
   (kept by ``extra="allow"``) and :class:`~kraken_ws.models.messages.UnknownMessage` payloads;
-* it costs almost nothing per frame: one ``bytes.translate`` of the frame and two substring
-  searches, all in C (about 2% of a one-level book update's decode), where a per-field
-  validator would be a Python call for each of the four ``Decimal`` s of the smallest update;
-* a number out of bound needs either an exponent or more than 40 characters of digits, so the
-  scan flags every candidate frame; only a flagged frame (a hostile one, an ``instrument``
-  frame with ``1e-08``, a string that happens to hold a digit before an ``e``) is walked in
-  Python and checked exactly.
+* it costs little per frame: one ``bytes.translate`` of the frame and two substring searches,
+  all in C (about 0.35 µs for a one-level book update, whose decode + apply + checksum takes
+  about 8.5 µs), where a per-field validator would be a Python call for each of the four
+  ``Decimal`` s of the smallest update;
+* a number out of bound needs more than 40 characters of digits or an exponent of three digits
+  or more, so the scan flags every candidate frame; only a flagged frame (a hostile one, or a
+  string that happens to hold "e123" or a UUID) is walked in Python and checked exactly.
 
 Outbound, :func:`kraken_ws.protocol.codec.validate_request` refuses a request with a number
 out of bound with a ``ValidationError`` naming the field, and :func:`format_decimal` refuses
@@ -57,8 +57,9 @@ to write one, so a response echoing it could always be decoded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded
 from typing import Any
 
 import jiter
@@ -80,6 +81,8 @@ MAX_EXPONENT = 400
 """Largest magnitude of a number's adjusted exponent (see the module docstring)."""
 
 _MAX_COEFFICIENT = MAX_DIGITS + MAX_EXPONENT
+_SIGNIFICANT = Context(prec=MAX_DIGITS, traps=[Inexact])
+_COEFFICIENT = Context(prec=_MAX_COEFFICIENT, traps=[Rounded])
 _INT_LIMIT: int = 10**MAX_DIGITS  # every int below is in range
 _INT_MAX: int = 10 ** (MAX_EXPONENT + 1)  # and none from here on
 
@@ -101,16 +104,17 @@ def number_in_range(value: Decimal | int | float) -> bool:
         return value - value == 0.0
     if not value.is_finite():
         return False
-    # adjusted() first: it is cheap, as_tuple() builds a tuple of every digit.
     if not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
         return False
-    digits = value.as_tuple().digits
-    n = len(digits)
-    if n > _MAX_COEFFICIENT:
+    # Rounding in C (libmpdec) rather than as_tuple(), which builds a Python tuple of every
+    # digit (43 ms for a million): rounding to MAX_DIGITS must lose no non-zero digit (trailing
+    # zeros are not significant), and the whole coefficient must fit _MAX_COEFFICIENT.
+    try:
+        _SIGNIFICANT.plus(value)
+        _COEFFICIENT.plus(value)
+    except (Inexact, Rounded):
         return False
-    while n > MAX_DIGITS and not digits[n - 1]:  # trailing zeros are not significant
-        n -= 1
-    return n <= MAX_DIGITS
+    return True
 
 
 def _describe(value: object) -> str:
@@ -146,35 +150,27 @@ _SCALARS_OK = frozenset({str, bool, type(None)})
 
 
 def _table(mapping: dict[bytes, bytes]) -> bytes:
-    table = bytearray(range(256))
+    table = bytearray(b"x" * 256)
     for sources, target in mapping.items():
         for byte in sources:
             table[byte] = target[0]
     return bytes(table)
 
 
-# The scan. Every number out of bound is written either with an exponent (after a digit, JSON
-# has no "1.e5" or ".5e5") or with more than 40 characters of digits and point (40 significant
-# digits, or an adjusted exponent within ±400, need no more), so the frame
-# translated with digits and point as "0" and e/E as "e" contains "0e" or forty-one "0"s.
-# Both are substring searches in C. Strings can hold a digit before an "e" too (hex ids,
-# "O7SO4Y-...-GGAHJE"); for those a second, stricter scan keeps only the characters that can
-# come before a number (":", ",", "[") plus sign and "e": a number with an exponent then reads
-# ":e" or ":-e" (or starts the text), which a string almost never does.
-_FLAT = _table({b"0123456789.": b"0", b"eE": b"e"})
+# The scan. A number out of bound is written either with more than 40 characters of digits,
+# sign and point, or with an exponent of three digits or more: 40 characters and two exponent
+# digits give at most 40 significant digits and an adjusted exponent within ±139. So in the
+# frame translated with digits, point and sign as "0", e/E as "e" and anything else as "x",
+# every such number shows as forty-one "0"s or as "e000" ("e-000", "e+000" included). Both are
+# searched in C: bytes.find for the first, sre's literal-prefix search for the second (it
+# skips to each rare "e", twice as fast as bytes.find on a needle of frequent "0"s). A string
+# can hold "e123" or a dashed UUID ("...5e-2821..."): then the frame is checked exactly, no
+# more. Together about 0.35 µs for a 200-byte book update (jiter's parse: 1.9 µs).
+_FLAT = _table({b"0123456789.+-": b"0", b"eE": b"e"})
 _LONG = b"0" * (MAX_DIGITS + 1)
-_CONTEXT = _table({b":,[": b":", b"eE": b"e"})
-_SKIP = b"0123456789. \t\r\n"
-
-
-def _suspect(data: bytes) -> bool:
-    flat = data.translate(_FLAT)
-    if _LONG in flat:
-        return True
-    if b"0e" not in flat:
-        return False
-    context = data.translate(_CONTEXT, _SKIP)
-    return b":e" in context or b":-e" in context or context.startswith((b"e", b"-e"))
+_EXPONENT = re.compile(b"e000").search
+_find = bytes.find
+_translate = bytes.translate
 
 
 def loads(data: str | bytes | bytearray | memoryview) -> Any:
@@ -189,7 +185,8 @@ def loads(data: str | bytes | bytearray | memoryview) -> Any:
     # The parser refuses NaN/Infinity, integer literals over 4,300 digits and nesting over its
     # recursion limit; nothing it accepts costs more than linear time.
     obj = jiter.from_json(data, float_mode="decimal", cache_mode="keys", allow_inf_nan=False)
-    if _suspect(data):
+    flat = _translate(data, _FLAT)
+    if _find(flat, _LONG) >= 0 or _EXPONENT(flat) is not None:
         _check_tree(obj)
     return obj
 

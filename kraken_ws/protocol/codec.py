@@ -13,7 +13,9 @@ carry exactly the ``Decimal`` digits: no float round trip, no exponent form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import gc
+import typing
+from collections.abc import Callable, Generator, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -31,7 +33,16 @@ from ..models.messages import (
 )
 from ._json import MAX_DIGITS, MAX_EXPONENT, NumberOutOfRange, dumps, loads, number_in_range
 
-__all__ = ["decode", "encode", "request_to_wire", "validate_request"]
+__all__ = [
+    "MAX_ITEMS",
+    "SLICE_ITEMS",
+    "decode",
+    "decode_in_steps",
+    "decode_object",
+    "encode",
+    "request_to_wire",
+    "validate_request",
+]
 
 _REQUEST_ADAPTER: TypeAdapter[ClientRequest] = TypeAdapter(ClientRequest)
 _REQUEST_MODELS: dict[str, type[BaseModel]] = {
@@ -55,6 +66,210 @@ def _channel_validators() -> dict[tuple[object, object], Callable[[Any], ServerM
 
 
 _CHANNEL_VALIDATORS = _channel_validators()
+
+
+SLICE_ITEMS = 256
+"""Items validated per step by :func:`decode_in_steps` (a few milliseconds of work)."""
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    # The model of a ``list[Model]`` field, else None.
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
+
+
+def _list_fields(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    out = {}
+    for name, field in model.model_fields.items():
+        item = _item_model(field.annotation)
+        if item is not None:
+            out[field.alias or name] = item
+    return out
+
+
+def _frame_shapes() -> dict[tuple[object, object], tuple[Any, dict[str, type[BaseModel]]]]:
+    # (channel, type) -> (what ``data`` holds, the list fields inside it): where a frame's items
+    # are, so that a large frame can be validated a slice of items at a time.
+    shapes: dict[tuple[object, object], tuple[Any, dict[str, type[BaseModel]]]] = {}
+    for tag, model in server_models().items():
+        channel, _, kind = tag.partition(".")
+        data = model.model_fields.get("data")
+        if model.model_fields.get("channel") is None or data is None:
+            continue
+        item = _item_model(data.annotation)
+        if item is not None:
+            shapes[(channel, kind or None)] = (list, {"": item, **_list_fields(item)})
+        elif isinstance(data.annotation, type) and issubclass(data.annotation, BaseModel):
+            shapes[(channel, kind or None)] = (dict, _list_fields(data.annotation))
+    return shapes
+
+
+_FRAME_SHAPES = _frame_shapes()
+
+# Most items (levels, orders, reports, pairs...) one frame of a channel may hold, counted over all
+# its lists. Far above anything Kraken sends (a book side has at most 1000 levels, the depth
+# limit; an executions snapshot lists open orders and 50 fills), so that every frame's cost in
+# time and memory (about 1 KiB per validated item) has a ceiling however the peer packs 16 MiB.
+# A frame over it is a DecodeError, like a number Kraken cannot send. Level3 has no documented
+# ceiling on orders per price level: its limit is the widest, and unverified.
+MAX_ITEMS: dict[str, int] = {
+    "book": 20_000,
+    "level3": 200_000,
+    "executions": 20_000,
+    "balances": 20_000,
+    "instrument": 50_000,
+}
+_MAX_ITEMS_OTHER = 10_000
+# Below this many characters no frame can reach a limit (an item takes at least 3: "{},").
+_COUNT_FROM = 3 * _MAX_ITEMS_OTHER
+
+
+def decode_in_steps(
+    data: str | bytes, *, strict: bool = False
+) -> Generator[None, None, ServerMessage]:
+    """Decode a large frame a slice of items at a time (the same result as :func:`decode`).
+
+    A generator: each ``next()`` does a bounded amount of work (parsing, or validating
+    :data:`SLICE_ITEMS` items); the decoded message is the generator's return value. The client
+    drives it for large frames and lets the event loop run between steps, so that no frame,
+    however many items it packs, stalls the loop (validation costs 5 to 40 µs per item: a 1 MiB
+    frame of small items holds tens of thousands).
+
+    Items are validated into their models slice by slice and put back in place; the frame
+    model then takes them as they are (pydantic does not validate a model instance again).
+
+    Raises:
+        DecodeError: As :func:`decode`.
+    """
+    # The parse is the one step that cannot be cut: no collection in the middle of it (the
+    # parser allocates an object per value, which would trigger several).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        obj = loads(data)
+    except NumberOutOfRange as exc:
+        raise DecodeError(f"frame has a {exc}: {_excerpt(data)}", raw=data) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"frame is not valid JSON: {exc}: {_excerpt(data)}", raw=data) from exc
+    finally:
+        if paused:
+            gc.enable()
+    yield
+    shape = _shape_of(obj)
+    if shape is not None and len(data) > _COUNT_FROM:
+        _check_items(obj, shape, data)
+    # (holder, name, original list) of every list replaced by validated items: put back if the
+    # frame is refused, so that an UnknownMessage or DecodeError carries the frame as it came.
+    replaced: list[tuple[dict[str, Any], str, list[Any]]] = []
+    try:
+        if shape is not None:
+            holder, fields = shape
+            body = obj.get("data")
+            if holder is list and type(body) is list:
+                inner = {k: v for k, v in fields.items() if k}
+                for item in body:
+                    if type(item) is dict:
+                        for name, model in inner.items():
+                            yield from _validate_list(item, name, model, replaced)
+                if len(body) > SLICE_ITEMS:
+                    yield from _validate_list(obj, "data", fields[""], replaced)
+            elif holder is dict and type(body) is dict:
+                for name, model in fields.items():
+                    yield from _validate_list(body, name, model, replaced)
+        message = _validate(obj, strict, data)
+    except ValidationError as exc:
+        _restore(replaced)
+        return cast("ServerMessage", _refused(obj, exc, strict, data))
+    except DecodeError:
+        _restore(replaced)
+        raise
+    if isinstance(message, UnknownMessage):
+        _restore(replaced)
+    return message
+
+
+def _shape_of(obj: Any) -> tuple[Any, dict[str, type[BaseModel]]] | None:
+    if type(obj) is not dict:
+        return None
+    try:
+        return _FRAME_SHAPES.get((obj.get("channel"), obj.get("type")))
+    except TypeError:  # an unhashable tag (a list...): the general path reports it
+        return None
+
+
+def _check_items(
+    obj: dict[str, Any], shape: tuple[Any, dict[str, type[BaseModel]]], raw: str | bytes
+) -> None:
+    channel = obj.get("channel")
+    limit = MAX_ITEMS.get(channel, _MAX_ITEMS_OTHER) if isinstance(channel, str) else 0
+    holder, fields = shape
+    body = obj.get("data")
+    if holder is list and type(body) is list:
+        total = len(body)
+        if total <= limit:  # checked first: counting the inner lists walks every item
+            inner = [k for k in fields if k]
+            for item in body:
+                if type(item) is dict:
+                    for name in inner:
+                        value = item.get(name)
+                        if type(value) is list:
+                            total += len(value)
+    elif holder is dict and type(body) is dict:
+        total = sum(len(v) for k in fields if type(v := body.get(k)) is list)
+    else:
+        return
+    if total > limit:
+        raise DecodeError(
+            f"{channel} frame with {total} items: more than any frame of this channel holds "
+            f"({limit}): {_excerpt(raw)}",
+            raw=raw,
+        )
+
+
+def _restore(replaced: list[tuple[dict[str, Any], str, list[Any]]]) -> None:
+    for holder, name, original in reversed(replaced):
+        holder[name] = original
+
+
+def _validate_list(
+    holder: dict[str, Any],
+    name: str,
+    model: type[BaseModel],
+    replaced: list[tuple[dict[str, Any], str, list[Any]]],
+) -> Generator[None, None, None]:
+    items = holder.get(name)
+    if type(items) is not list or len(items) <= SLICE_ITEMS:
+        return
+    validate = model.__pydantic_validator__.validate_python
+    out: list[Any] = []
+    for start in range(0, len(items), SLICE_ITEMS):
+        out.extend(validate(item) for item in items[start : start + SLICE_ITEMS])
+        yield
+    replaced.append((holder, name, items))
+    holder[name] = out
+
+
+def _refused(obj: Any, exc: ValidationError, strict: bool, raw: str | bytes | None) -> Any:
+    # Only the count and the first error: building every error of a frame with tens of
+    # thousands of bad items costs more than validating it.
+    count = exc.error_count()
+    first = (
+        exc.errors(include_url=False, include_context=False, include_input=False)[:1]
+        if count <= 100
+        else []
+    )
+    message = first[0]["msg"] if first else f"{count} invalid fields"
+    if strict:
+        where = ".".join(str(p) for p in first[0]["loc"]) if first else ""
+        raise DecodeError(
+            f"frame does not match {exc.title}: {count} error(s), first at "
+            f"{where or 'top level'}: {message}",
+            raw=raw,
+        ) from exc
+    return UnknownMessage(raw=obj, error=f"{exc.title}: {message}")
 
 
 def _excerpt(data: str | bytes) -> str:
@@ -88,6 +303,10 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
         raise DecodeError(f"frame has a {exc}: {_excerpt(data)}", raw=data) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError(f"frame is not valid JSON: {exc}: {_excerpt(data)}", raw=data) from exc
+    if len(data) > _COUNT_FROM:
+        shape = _shape_of(obj)
+        if shape is not None:
+            _check_items(obj, shape, data)
     return _validate(obj, strict, data)
 
 
@@ -117,8 +336,10 @@ def _validate(obj: Any, strict: bool, raw: str | bytes | None) -> ServerMessage:
         if validate is not None:
             try:
                 return validate(obj)
-            except ValidationError:
-                pass  # the general path below reports it the same way as any other
+            except ValidationError as exc:
+                # Reported at once: validating it again on the general path (and listing every
+                # error) would cost more than the first attempt, for a frame built to be costly.
+                return cast("ServerMessage", _refused(obj, exc, strict, raw))
     model = message_model_for(obj)
     if model is None:
         if strict:
@@ -129,12 +350,7 @@ def _validate(obj: Any, strict: bool, raw: str | bytes | None) -> ServerMessage:
         # message_model_for only returns members of ServerMessage.
         return cast("ServerMessage", model.model_validate(obj))
     except ValidationError as exc:
-        if strict:
-            raise DecodeError(
-                f"frame does not match {model.__name__}: {exc.error_count()} error(s): {exc}",
-                raw=raw,
-            ) from exc
-        return UnknownMessage(raw=obj, error=f"{model.__name__}: {exc.errors()[0]['msg']}")
+        return cast("ServerMessage", _refused(obj, exc, strict, raw))
 
 
 def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:

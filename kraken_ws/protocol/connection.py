@@ -419,12 +419,27 @@ class KrakenProtocol:
             data: The frame text.
             now: Current time.
         """
-        self._last_received = now
-        self._dead_reported = False
         try:
             message = codec.decode(data, strict=self.strict)
         except DecodeError as exc:
-            self._events.append(InvalidFrame(exc))
+            self.receive_message(exc, now=now)
+            return
+        self.receive_message(message, now=now)
+
+    def receive_message(self, message: BaseModel | DecodeError, *, now: float) -> None:
+        """Feed one inbound frame that the caller decoded itself (or failed to decode).
+
+        For large frames: the client decodes them with :func:`~kraken_ws.protocol.codec.
+        decode_in_steps`, letting its event loop run between steps, then hands the result here.
+
+        Args:
+            message: The decoded frame, or the ``DecodeError`` its decoding raised.
+            now: Current time.
+        """
+        self._last_received = now
+        self._dead_reported = False
+        if isinstance(message, DecodeError):
+            self._events.append(InvalidFrame(message))
             return
         cls = type(message)
         if _is_channel_frame(cls):

@@ -26,6 +26,7 @@ from kraken_ws.book.l2 import _BULK_LEVELS, _Ladder
 from kraken_ws.exceptions import DecodeError
 from kraken_ws.models.channels.book import BookLevel, BookSnapshot, BookUpdate
 from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
+from kraken_ws.protocol import codec
 from kraken_ws.protocol._json import dumps, loads
 
 MiB = 2**20
@@ -106,6 +107,25 @@ def l2_levels(n: int, *, shuffled: bool, seed: int) -> tuple[list[Any], list[Any
     return bids, asks
 
 
+def uncapped(frame: str | bytes) -> Any:
+    """The frame's model without the codec's item limit (codec.MAX_ITEMS).
+
+    ``decode`` refuses a frame with more items than Kraken ever sends before validating it;
+    these tests are about the book engines' own bound, so they build such frames' models
+    directly (``test_decode_refuses_frames_over_the_item_limit`` covers the refusal).
+    """
+    return codec.decode_object(loads(frame))
+
+
+def test_decode_refuses_frames_over_the_item_limit() -> None:
+    bids, asks = l2_levels(50_000, shuffled=False, seed=1)
+    frame = l2_frame("snapshot", bids, asks, 0)
+    started = time.perf_counter()
+    with pytest.raises(DecodeError, match="more than any frame of this channel holds"):
+        kraken_ws.decode(frame)
+    assert time.perf_counter() - started < FRAME_SECONDS
+
+
 def l2_object(kind: str, bids: list[Any], asks: list[Any], checksum: int) -> dict[str, Any]:
     return {
         "channel": "book",
@@ -141,7 +161,7 @@ def big_snapshot(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, Any
     ref_asks = reference_side(asks, descending=False, depth=1000)
     checksum = book_checksum(ref_asks[:10], ref_bids[:10])
     frame = l2_frame("snapshot", bids, asks, checksum)
-    message, decode_seconds = _timed(lambda: kraken_ws.decode(frame))
+    message, decode_seconds = _timed(lambda: uncapped(frame))
     yield request.param, message, ref_bids, ref_asks, decode_seconds
     del message
     gc.collect()
@@ -179,7 +199,7 @@ def test_big_l2_update(depth: int) -> None:
     ref_asks = reference_side(base_asks + asks, descending=False, depth=depth)
     checksum = book_checksum(ref_asks[:10], ref_bids[:10])
     frame = l2_frame("update", bids, asks, checksum)
-    message, decode_seconds = _timed(lambda: kraken_ws.decode(frame))
+    message, decode_seconds = _timed(lambda: uncapped(frame))
 
     def apply() -> Any:
         book.apply(snapshot)
@@ -325,7 +345,7 @@ def big_l3_snapshot(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any, 
     }
     text = dumps(frame).encode()
     del bids, asks, frame
-    message, decode_seconds = _timed(lambda: kraken_ws.decode(text))
+    message, decode_seconds = _timed(lambda: uncapped(text))
     assert isinstance(message, Level3Snapshot)
     yield request.param, message, reference, decode_seconds
     del message
@@ -374,7 +394,7 @@ def test_big_l3_update_is_bounded() -> None:
         "data": [{"symbol": SYMBOL, "bids": new_bids, "asks": new_asks, "checksum": 0}],
     }
     text = dumps(update).encode()
-    message, decode_seconds = _timed(lambda: kraken_ws.decode(text))
+    message, decode_seconds = _timed(lambda: uncapped(text))
     assert isinstance(message, Level3Update)
     _, elapsed = _timed(lambda: book.apply(message))
     print(
