@@ -9,8 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from kraken_ws._schema import build_schemas
 from kraken_ws.models.messages import message_tag
+from kraken_ws.models.schema import build_schemas
 from tests.wire import load_jsonl
 
 SCHEMAS = Path(__file__).parent.parent / "schemas"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kraken_ws._schema import build_schemas
+from kraken_ws.models.schema import build_schemas
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Protocol
 
-from kraken_ws.protocol._json import MAX_EXPONENT
+from kraken_ws.protocol import MAX_EXPONENT
 
 __all__ = ["BookState", "CachedSide", "check_precision"]
 

@@ -51,7 +51,7 @@ import zlib
 from collections.abc import Iterable
 from decimal import Decimal
 
-from kraken_ws.protocol._json import MAX_EXPONENT
+from kraken_ws.protocol import MAX_EXPONENT
 
 __all__ = [
     "CHECKSUM_LEVELS",

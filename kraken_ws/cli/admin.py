@@ -35,7 +35,7 @@ def schemas(out: Path) -> None:
     Examples:
       kraken-ws schemas --out schemas/
     """  # noqa: D301
-    from .._schema import build_schemas
+    from ..models.schema import build_schemas
 
     files = build_schemas()
     try:

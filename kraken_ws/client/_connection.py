@@ -3,7 +3,7 @@
 A :class:`Connection` moves frames between a :class:`~kraken_ws.transport.base.Transport` and its
 :class:`~kraken_ws.protocol.connection.KrakenProtocol` (which holds the hard state: pending
 requests, subscriptions, deadlines), resolves the futures of requests, replays subscriptions after
-a reconnect and reconnects with backoff (:mod:`kraken_ws._reconnect`). Everything else it needs
+a reconnect and reconnects with backoff (:mod:`kraken_ws.reconnect`). Everything else it needs
 from the client goes through the narrow :class:`ConnectionOwner` interface: the client is the
 only owner, and tests can be another.
 """
@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .._reconnect import classify_error
 from ..events import (
     Connected,
     Disconnected,
@@ -41,6 +40,7 @@ from ..protocol.events import (
 )
 from ..protocol.state import ConnectionState
 from ..ratelimit import MessagePacer
+from ..reconnect import classify_error
 from ..transport.base import Transport
 
 __all__ = ["Connection", "ConnectionOwner", "ConnectionSettings"]

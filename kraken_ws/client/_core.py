@@ -24,7 +24,6 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
-from .._reconnect import backoff
 from ..auth import TokenProvider
 from ..events import (
     ConnectionFailed,
@@ -56,6 +55,7 @@ from ..protocol.events import (
 )
 from ..protocol.state import ConnectionState
 from ..ratelimit import NullRateLimiter, TradingRateLimiter
+from ..reconnect import backoff
 from ..transport.base import Connector, Transport
 from ._books import LiveBooks
 from ._connection import Connection, ConnectionSettings

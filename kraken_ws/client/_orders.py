@@ -37,8 +37,7 @@ from ..models.channels.executions import (
     ExecutionsUpdate,
 )
 from ..models.methods.subscribe import SubscribeSuccess
-from ..protocol import codec
-from ..protocol._json import dumps
+from ..protocol import codec, dumps
 from ..protocol.connection import response_fields
 from ..protocol.events import RequestCompleted
 from ..reconcile import InDoubtOrder, OrderLedger, Resolution, parse_timestamp

@@ -238,6 +238,9 @@ from .methods.unsubscribe import (
     UnsubscribeResult,
     UnsubscribeSuccess,
 )
+from .schema import (
+    SCHEMA_DIALECT,
+)
 
 __all__ = [
     "L3_CHANNELS",
@@ -249,6 +252,7 @@ __all__ = [
     "MIN_BATCH_ORDERS",
     "PRIVATE_CHANNELS",
     "PUBLIC_CHANNELS",
+    "SCHEMA_DIALECT",
     "TRADING_METHODS",
     "TRIGGERED_ORDER_TYPES",
     "AddOrderConditional",

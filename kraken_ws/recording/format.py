@@ -25,7 +25,7 @@ from typing import IO, Self
 import jiter
 
 from ..exceptions import KrakenWSError
-from ..protocol import _json  # lossless JSON (exact digits); it has no public name yet
+from ..protocol import dumps, loads  # lossless: exact digits
 from ..transport.base import Connector
 from .tap import tap_connector
 
@@ -66,7 +66,7 @@ def _encode_line(t: float, text: str) -> str:
             pass
         else:
             return f'{_PREFIX}{t:.6f},"frame":{text}}}\n'
-    return f'{_PREFIX}{t:.6f},"text":{_json.dumps(text)}}}\n'
+    return f'{_PREFIX}{t:.6f},"text":{dumps(text)}}}\n'
 
 
 class Recorder:
@@ -191,7 +191,7 @@ def _parse_line(raw: str, path: Path, number: int) -> RecordedFrame:
             else:
                 return RecordedFrame(t, line[comma + 9 : -1], number)
     try:
-        obj = _json.loads(line)
+        obj = loads(line)
     except ValueError as exc:
         raise RecordingError(f"{path}:{number}: not a JSON line ({exc})") from None
     if not isinstance(obj, dict) or "t" not in obj or ("frame" not in obj and "text" not in obj):
@@ -201,7 +201,7 @@ def _parse_line(raw: str, path: Path, number: int) -> RecordedFrame:
         raise RecordingError(f"{path}:{number}: 't' must be a number")
     if "frame" in obj:
         # Written by another tool: re-serialise losslessly (exact number digits).
-        text = _json.dumps(obj["frame"])
+        text = dumps(obj["frame"])
     else:
         if not isinstance(obj["text"], str):
             raise RecordingError(f"{path}:{number}: 'text' must be a string")

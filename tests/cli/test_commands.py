@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kraken_ws._schema import build_schemas
+from kraken_ws.models.schema import build_schemas
 from kraken_ws.testing import LocalExchange, ThreadedExchange
 
 from .conftest import invoke, one_line, run_cli

@@ -10,7 +10,6 @@ import websockets
 import websockets.asyncio.server
 import websockets.exceptions
 
-from kraken_ws._reconnect import backoff, classify_error
 from kraken_ws.exceptions import (
     AuthenticationError,
     ConnectError,
@@ -19,6 +18,7 @@ from kraken_ws.exceptions import (
     ConnectionClosedOK,
     RequestTimeout,
 )
+from kraken_ws.reconnect import backoff, classify_error
 from kraken_ws.transport import Transport
 from kraken_ws.transport.memory import MemoryServer, memory_pair
 from kraken_ws.transport.websockets import WebsocketsTransport, connect

@@ -11,8 +11,8 @@ from typing import Any, Literal, Union
 
 from pydantic import TypeAdapter
 
-from .models import messages
-from .models.messages import ClientRequest
+from . import messages
+from .messages import ClientRequest
 
 __all__ = ["SCHEMA_DIALECT", "build_schemas", "render"]
 
