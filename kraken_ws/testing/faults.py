@@ -21,6 +21,9 @@ ENDPOINTS: tuple[Endpoint, ...] = ("public", "auth", "l3")
 #: Text sent by :meth:`LocalExchange.send_malformed`: a truncated book frame (not valid JSON).
 MALFORMED_FRAME = '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"pri'
 
+#: XORed into a checksum to corrupt it (any non-zero value would do).
+CHECKSUM_CORRUPTION = 0x2545F491
+
 
 def check_endpoint(endpoint: str | None) -> tuple[Endpoint, ...]:
     """Resolve an ``endpoint`` argument to the endpoints it designates.
@@ -84,3 +87,9 @@ class FaultState:
             self.corrupt_checksums[symbol] -= 1
             return True
         return False
+
+    def checksum(self, symbol: str, checksum: int) -> int:
+        """``checksum``, made wrong if a corruption is armed for ``symbol`` (consuming it)."""
+        if self.take_checksum_corruption(symbol):
+            return checksum ^ CHECKSUM_CORRUPTION
+        return checksum
