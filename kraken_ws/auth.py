@@ -28,7 +28,7 @@ import httpx
 from .endpoints import KRAKEN_REST_URL
 from .exceptions import AuthenticationError
 
-__all__ = ["TOKEN_PATH", "TokenProvider", "http_client", "sign"]
+__all__ = ["NONCE_UNITS_PER_SECOND", "TOKEN_PATH", "TokenProvider", "http_client", "sign"]
 
 TOKEN_PATH = "/0/private/GetWebSocketsToken"
 """REST path of the token endpoint (also the ``uri_path`` that is signed)."""

@@ -55,6 +55,7 @@ from kraken_ws.protocol import MAX_EXPONENT
 
 __all__ = [
     "CHECKSUM_LEVELS",
+    "PriceQty",
     "book_checksum",
     "checksum_string",
     "checksum_token",

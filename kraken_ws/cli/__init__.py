@@ -12,21 +12,8 @@ checks commands share), ``sources`` (the embedded exchange, ``--live`` or ``--ws
 ``schemas``, ``token``) and ``render`` (the rich renderables, no I/O).
 """
 
-# Importing the command modules registers their commands on `main`. The names stay reachable
-# here, as they were when the command line was one module; only `main` is the API.
-from ..endpoints import KRAKEN_REST_URL as KRAKEN_REST_URL
-from ..endpoints import KRAKEN_WS_URL as KRAKEN_WS_URL
-from .admin import schemas as schemas
-from .admin import serve as serve
-from .admin import token as token
-from .group import BOOK_DEPTHS as BOOK_DEPTHS
-from .group import OHLC_INTERVALS as OHLC_INTERVALS
+# Importing the command modules registers their commands on `main`, the one public name.
+from . import admin, record_replay, streaming  # noqa: F401 - imported for their commands
 from .group import main
-from .record_replay import record as record
-from .record_replay import replay as replay
-from .streaming import book as book
-from .streaming import ohlc as ohlc
-from .streaming import ticker as ticker
-from .streaming import trades as trades
 
 __all__ = ["main"]

@@ -42,7 +42,7 @@ from ..protocol.events import Connected, ConnectionFailed, Endpoint, Reconnectin
 from ._rest import RestSession
 from .exceptions import KrakenAuthenticationError, MaxReconnectError
 
-__all__ = ["MessageCallback", "SpotWSClient", "WSState"]
+__all__ = ["MAX_RECONNECT_MESSAGE", "MessageCallback", "SpotWSClient", "WSState"]
 
 MessageCallback: TypeAlias = Callable[[Any], Awaitable[None] | None]
 """``callback`` of :class:`SpotWSClient`: receives each message dict (sync or async)."""

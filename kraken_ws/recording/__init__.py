@@ -25,8 +25,7 @@ Where it lives: ``format`` (the file format: :class:`Recorder`, :func:`iter_reco
 ``kraken_ws.recording`` itself: the module layout is not part of the API.
 """
 
-from .format import RecordedFrame, Recorder, RecordingError, iter_recording
-from .format import count_frames as count_frames  # public, though never in __all__ (unchanged)
+from .format import RecordedFrame, Recorder, RecordingError, count_frames, iter_recording
 from .live import RECORDABLE_CHANNELS, RecordSummary, record
 from .replayer import BookSummary, Replayer, ReplaySummary, replay
 
@@ -39,6 +38,7 @@ __all__ = [
     "RecordingError",
     "ReplaySummary",
     "Replayer",
+    "count_frames",
     "iter_recording",
     "record",
     "replay",
