@@ -13,11 +13,9 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..models.common import BOOK_DEPTHS, OHLC_INTERVALS
 
-__all__ = ["BOOK_DEPTHS", "OHLC_INTERVALS", "main"]
-
-BOOK_DEPTHS: tuple[int, ...] = (10, 25, 100, 500, 1000)
-OHLC_INTERVALS: tuple[int, ...] = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
+__all__ = ["main"]
 
 
 def _one_line(message: str) -> str:

@@ -104,8 +104,11 @@ from .channels.trade import (
     TradeUpdate,
 )
 from .common import (
+    BOOK_DEPTHS,
     L3_CHANNELS,
+    L3_DEPTHS,
     LIMIT_PRICE_ORDER_TYPES,
+    OHLC_INTERVALS,
     PRIVATE_CHANNELS,
     PUBLIC_CHANNELS,
     TRADING_METHODS,
@@ -243,13 +246,16 @@ from .schema import (
 )
 
 __all__ = [
+    "BOOK_DEPTHS",
     "L3_CHANNELS",
+    "L3_DEPTHS",
     "LIMIT_PRICE_ORDER_TYPES",
     "MAX_BATCH_IDS",
     "MAX_BATCH_ORDERS",
     "MAX_TIMEOUT_SECONDS",
     "MIN_BATCH_IDS",
     "MIN_BATCH_ORDERS",
+    "OHLC_INTERVALS",
     "PRIVATE_CHANNELS",
     "PUBLIC_CHANNELS",
     "SCHEMA_DIALECT",

@@ -9,11 +9,14 @@ are typed ``str`` on inbound models so that a value Kraken adds tomorrow never d
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 __all__ = [
+    "BOOK_DEPTHS",
     "L3_CHANNELS",
+    "L3_DEPTHS",
     "LIMIT_PRICE_ORDER_TYPES",
+    "OHLC_INTERVALS",
     "PRIVATE_CHANNELS",
     "PUBLIC_CHANNELS",
     "TRADING_METHODS",
@@ -117,6 +120,15 @@ L3Depth: TypeAlias = Literal[10, 100, 1000]
 
 OhlcInterval: TypeAlias = Literal[1, 5, 15, 30, 60, 240, 1440, 10080, 21600]
 """Candle intervals in minutes."""
+
+# The same rules as values, for code that checks or lists them (the CLI, replay, the local
+# exchange): read from the Literals above, so there is one place to change.
+BOOK_DEPTHS: tuple[int, ...] = get_args(BookDepth)
+"""Every ``book`` depth, ascending."""
+L3_DEPTHS: tuple[int, ...] = get_args(L3Depth)
+"""Every ``level3`` depth, ascending."""
+OHLC_INTERVALS: tuple[int, ...] = get_args(OhlcInterval)
+"""Every ``ohlc`` interval in minutes, ascending."""
 
 SystemStatus: TypeAlias = Literal["online", "cancel_only", "maintenance", "post_only"]
 """Trading engine status pushed on the ``status`` channel."""

@@ -17,14 +17,13 @@ from ..book.manager import BookManager, BookUpdated, ResyncNeeded
 from ..exceptions import DecodeError
 from ..models.channels.book import BookSnapshot, BookSubscribeResult
 from ..models.channels.level3 import Level3Snapshot, Level3SubscribeResult
+from ..models.common import BOOK_DEPTHS
 from ..models.messages import UnknownMessage
 from ..models.methods.subscribe import SubscribeSuccess
 from ..protocol.codec import decode
 from .format import RecordedFrame, iter_recording
 
 __all__ = ["BookSummary", "ReplaySummary", "Replayer", "replay"]
-
-_BOOK_DEPTHS: tuple[int, ...] = (10, 25, 100, 500, 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +110,7 @@ class ReplaySummary:
 def _depth_for(levels: int, given: int | None) -> int:
     if given is not None:
         return given
-    return next((d for d in _BOOK_DEPTHS if d >= levels), _BOOK_DEPTHS[-1])
+    return next((d for d in BOOK_DEPTHS if d >= levels), BOOK_DEPTHS[-1])
 
 
 @dataclass
