@@ -46,7 +46,7 @@ from pydantic import BaseModel
 
 from .events import OrderOutcome, OrderResolved
 from .models.channels.executions import ExecutionReport
-from .protocol.connection import response_fields
+from .protocol.envelope import response_fields
 
 __all__ = ["SNAPSHOT_FILLS", "InDoubtOrder", "OrderLedger", "Resolution", "parse_timestamp"]
 

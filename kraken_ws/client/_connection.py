@@ -29,7 +29,8 @@ from ..events import (
 )
 from ..exceptions import ConnectError, ConnectionClosed, DecodeError, SessionError, api_error_for
 from ..protocol import codec
-from ..protocol.connection import KrakenProtocol, response_fields
+from ..protocol.connection import KrakenProtocol
+from ..protocol.envelope import response_fields
 from ..protocol.events import (
     ConnectionDead,
     InvalidFrame,

@@ -46,7 +46,7 @@ from ..models.channels.executions import (
 )
 from ..models.messages import ChannelFrame
 from ..models.methods.subscribe import SubscribeSuccess
-from ..protocol.connection import response_fields
+from ..protocol.envelope import response_fields
 from ..protocol.events import (
     ChannelData,
     ProtocolEvent,

@@ -38,7 +38,7 @@ from ..models.channels.executions import (
 )
 from ..models.methods.subscribe import SubscribeSuccess
 from ..protocol import codec, dumps
-from ..protocol.connection import response_fields
+from ..protocol.envelope import response_fields
 from ..protocol.events import RequestCompleted
 from ..reconcile import InDoubtOrder, OrderLedger, Resolution, parse_timestamp
 from ..transport.base import Transport

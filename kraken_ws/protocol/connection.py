@@ -29,13 +29,9 @@ from ..exceptions import (
     RequestTimeout,
     UnexpectedMessage,
 )
-from ..models.channels.balances import BalancesSnapshot, BalancesUpdate
-from ..models.channels.book import BookSnapshot, BookUpdate
-from ..models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
-from ..models.channels.level3 import Level3Snapshot, Level3Update
-from ..models.messages import UnknownMessage
 from . import codec
 from ._json import dumps
+from .envelope import BOOK_TYPES, SEQUENCED_TYPES, is_channel_frame, response_fields
 from .events import (
     ChannelData,
     ConnectionDead,
@@ -57,7 +53,7 @@ from .requests import (
 from .state import ConnectionState, Input, next_state
 from .subscriptions import TOKEN_CHANNELS, Subscriptions
 
-__all__ = ["KrakenProtocol", "response_fields"]
+__all__ = ["KrakenProtocol"]
 
 # The param that asks for a snapshot, per channel (executions calls it snap_orders).
 _SNAPSHOT_PARAM = {
@@ -69,83 +65,6 @@ _SNAPSHOT_PARAM = {
     "balances": "snapshot",
     "executions": "snap_orders",
 }
-
-
-_CHANNEL_FRAME_TYPES: dict[type[BaseModel], bool] = {}
-
-# Frames that carry a per-subscription ``sequence`` (Kraken documents it for these two channels
-# only). Assumed to grow by exactly one per frame on a connection, as every documented example
-# does (8, 9, 10 for executions; 1, 2 for balances); the baseline is the first frame after each
-# subscribe ack, so a numbering that restarts with a new subscription is not a gap. Unverified
-# against Kraken beyond those examples.
-_SEQUENCED_TYPES: frozenset[type[BaseModel]] = frozenset(
-    {ExecutionsSnapshot, ExecutionsUpdate, BalancesSnapshot, BalancesUpdate}
-)
-# Book frames are only accepted for symbols this connection subscribed (or is unsubscribing): a
-# frame for any other symbol would feed a book nobody asked for, so it is reported and dropped.
-_BOOK_TYPES: frozenset[type[BaseModel]] = frozenset(
-    {BookSnapshot, BookUpdate, Level3Snapshot, Level3Update}
-)
-
-
-def _is_channel_frame(cls: type[BaseModel]) -> bool:
-    """Whether a typed model is a channel frame (it has ``channel`` and no ``method`` field).
-
-    Cached per class: ``response_fields``' ``getattr`` probing costs pydantic's slow
-    ``__getattr__`` path on every missing attribute, about 20 µs per frame.
-    """
-    known = _CHANNEL_FRAME_TYPES.get(cls)
-    if known is None:
-        fields = cls.__pydantic_fields__
-        known = _CHANNEL_FRAME_TYPES[cls] = (
-            cls is not UnknownMessage and "channel" in fields and "method" not in fields
-        )
-    return known
-
-
-def response_fields(
-    message: BaseModel,
-) -> tuple[str | None, int | None, bool | None, str | None, str | None]:
-    """Read the envelope of a method response, typed or unknown.
-
-    Args:
-        message: A decoded frame.
-
-    Returns:
-        ``(method, req_id, success, error, symbol)``; ``method`` is ``None`` for channel frames.
-        ``symbol`` comes from ``result.symbol`` (acks) or the top-level ``symbol`` (errors).
-    """
-    if isinstance(message, UnknownMessage):
-        raw = message.raw if isinstance(message.raw, dict) else {}
-        method = raw.get("method")
-        req_id = raw.get("req_id")
-        success = raw.get("success")
-        error = raw.get("error")
-        result = raw.get("result")
-        symbol = raw.get("symbol")
-        if symbol is None and isinstance(result, dict):
-            symbol = result.get("symbol")
-    else:
-        method = getattr(message, "method", None)
-        req_id = getattr(message, "req_id", None)
-        success = getattr(message, "success", None)
-        error = getattr(message, "error", None)
-        symbol = getattr(message, "symbol", None)
-        if symbol is None:
-            result = getattr(message, "result", None)
-            if isinstance(result, dict):
-                symbol = result.get("symbol")
-            else:
-                symbol = getattr(result, "symbol", None)
-    if method == "pong" and success is None:
-        success = error is None
-    return (
-        method if isinstance(method, str) else None,
-        req_id if isinstance(req_id, int) and not isinstance(req_id, bool) else None,
-        success if isinstance(success, bool) else None,
-        error if isinstance(error, str) else None,
-        symbol if isinstance(symbol, str) else None,
-    )
 
 
 class KrakenProtocol:
@@ -182,7 +101,7 @@ class KrakenProtocol:
         # Requests queued but not yet handed to the I/O layer: if the connection goes now, they
         # certainly never reached Kraken (their outcome is known: not sent).
         self._unsent: set[int] = set()
-        # Last ``sequence`` seen per private channel on this socket (see _SEQUENCED_TYPES).
+        # Last ``sequence`` seen per private channel on this socket (see SEQUENCED_TYPES).
         self._sequences: dict[str, int] = {}
         self._events: list[ProtocolEvent] = []
         self._last_received = 0.0
@@ -442,11 +361,11 @@ class KrakenProtocol:
             self._events.append(InvalidFrame(message))
             return
         cls = type(message)
-        if _is_channel_frame(cls):
+        if is_channel_frame(cls):
             # The hot path: a typed channel frame has no envelope to correlate.
-            if cls in _SEQUENCED_TYPES:
+            if cls in SEQUENCED_TYPES:
                 self._check_sequence(message)
-            elif cls in _BOOK_TYPES and not self._book_subscribed(message):
+            elif cls in BOOK_TYPES and not self._book_subscribed(message):
                 return
             self._events.append(ChannelData(message))
             return
