@@ -34,8 +34,6 @@ __all__ = ["BookCallback", "SpotOrderBookClient"]
 BookCallback: TypeAlias = Callable[..., Awaitable[None] | None]
 """``callback(pair=..., message=...)`` of :class:`SpotOrderBookClient` (sync or async)."""
 
-_Side: TypeAlias = "OrderedDict[str, tuple[str, str | None]]"
-
 
 def _format(value: Decimal, decimals: int) -> str:
     """The wire digits padded with zeros to ``decimals``; never rounded.

@@ -32,13 +32,8 @@ import httpx
 
 from ..auth import TokenProvider
 from ..client import ClientEvent, KrakenWSClient
-from ..exceptions import (
-    AuthenticationError,
-    ConnectError,
-    InvalidState,
-    KrakenAPIError,
-)
-from ..protocol.events import Connected, ConnectionFailed, Endpoint, Reconnecting
+from ..events import Connected, ConnectionFailed, Endpoint, Reconnecting
+from ..exceptions import AuthenticationError, ConnectError, InvalidState, KrakenAPIError
 from ._rest import RestSession
 from .exceptions import KrakenAuthenticationError, MaxReconnectError
 
