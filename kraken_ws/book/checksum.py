@@ -83,7 +83,8 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
         The digits without the decimal point and without leading zeros.
 
     Raises:
-        ValueError: ``precision`` is negative or above ``MAX_EXPONENT`` (400).
+        ValueError: Padding to ``precision`` would add more than ``MAX_EXPONENT`` (400) zeros
+            (no pair has such a precision; :class:`~kraken_ws.book.OrderBook` refuses one).
     """
     # str() is about twice as fast as format(..., "f") but switches to exponent form for tiny
     # or huge values (Decimal("1E-8"), Decimal("0E-8")); those fall back to "f", which never
@@ -96,8 +97,6 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
     # gigabytes, so the exponent form stays. It cannot match Kraken's checksum: the book
     # resyncs instead of stalling.
     if precision:
-        if not 0 < precision <= MAX_EXPONENT:
-            raise ValueError(f"precision must be between 0 and {MAX_EXPONENT}, got {precision}")
         dot = text.find(".")
         if dot < 0:
             missing = precision
@@ -105,6 +104,10 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
             missing = precision - (len(text) - dot - 1)
             text = text[:dot] + text[dot + 1 :]
         if missing > 0:
+            # Checked here, where padding happens (rarely: wire digits usually match the
+            # instrument's precision), not on every token of the hot path.
+            if missing > MAX_EXPONENT:
+                raise ValueError(f"precision {precision} pads more than {MAX_EXPONENT} zeros")
             text += "0" * missing
         return text.lstrip("0")
     return text.replace(".", "").lstrip("0")
