@@ -36,7 +36,7 @@ from kraken_ws.models.channels.ticker import TickerData, TickerSnapshot, TickerU
 from kraken_ws.models.channels.trade import TradeData, TradeSnapshot, TradeUpdate
 from kraken_ws.models.common import SystemStatus
 from kraken_ws.models.methods.ping import Pong
-from kraken_ws.protocol._json import dumps
+from kraken_ws.protocol import dumps
 
 from .engine import DEFAULT_ASSET_PRECISION
 from .market import (

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kraken_ws.protocol._json import loads
+from kraken_ws.protocol import loads
 
 from .calls import Call, RequestError
 from .connection import Connection
