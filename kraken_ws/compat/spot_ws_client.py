@@ -32,6 +32,7 @@ import httpx
 
 from ..auth import TokenProvider
 from ..client import ClientEvent, KrakenWSClient
+from ..endpoints import KRAKEN_AUTH_WS_URL, KRAKEN_L3_WS_URL, KRAKEN_REST_URL, KRAKEN_WS_URL
 from ..events import Connected, ConnectionFailed, Endpoint, Reconnecting
 from ..exceptions import AuthenticationError, ConnectError, InvalidState, KrakenAPIError
 from ._rest import RestSession
@@ -133,11 +134,12 @@ class SpotWSClient:
     """
 
     LOG: ClassVar[logging.Logger] = logging.getLogger(__name__)
-    WS_URL: str = "wss://ws.kraken.com"
-    AUTH_WS_URL: str = "wss://ws-auth.kraken.com"
-    L3_WS_URL: str = "wss://ws-l3.kraken.com"
+    # python-kraken-sdk's shape: base URLs without the version, which API_V appends.
     API_V: str = "/v2"
-    URL: str = "https://api.kraken.com"
+    WS_URL: str = KRAKEN_WS_URL.removesuffix(API_V)
+    AUTH_WS_URL: str = KRAKEN_AUTH_WS_URL.removesuffix(API_V)
+    L3_WS_URL: str = KRAKEN_L3_WS_URL.removesuffix(API_V)
+    URL: str = KRAKEN_REST_URL
     TIMEOUT: int = 10
     HEADERS: ClassVar[dict[str, str]] = {"User-Agent": "kraken-ws (python-kraken-sdk compatible)"}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..book.l2 import BookView, OrderBook
 from ..book.l3 import L3Book
+from ..endpoints import KRAKEN_WS_URL
 from ..models.common import BookDepth, OhlcInterval
 from ..transport.base import Connector
 from .format import RecordedFrame, Recorder
@@ -51,7 +52,7 @@ async def record(
     *,
     channels: Sequence[str],
     symbols: Sequence[str],
-    ws_url: str = "wss://ws.kraken.com/v2",
+    ws_url: str = KRAKEN_WS_URL,
     depth: BookDepth = 10,
     interval: OhlcInterval = 1,
     duration: float | None = None,
