@@ -12,10 +12,12 @@ from kraken_ws.book.checksum import (
 )
 from kraken_ws.book.l2 import ApplyResult, BookSide, BookView, OrderBook, PriceLevel
 from kraken_ws.book.l3 import L3Book, L3Order
+from kraken_ws.book.live import BookChannel, LiveBooks
 from kraken_ws.book.manager import BookEvent, BookManager, BookUpdated, ResyncNeeded
 
 __all__ = [
     "ApplyResult",
+    "BookChannel",
     "BookEvent",
     "BookManager",
     "BookSide",
@@ -23,6 +25,7 @@ __all__ = [
     "BookView",
     "L3Book",
     "L3Order",
+    "LiveBooks",
     "OrderBook",
     "PriceLevel",
     "ResyncNeeded",

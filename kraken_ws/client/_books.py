@@ -1,33 +1,32 @@
 """Live books, the client's side: readiness, resyncs on the connection's timer, clearing on loss.
 
-The books themselves (apply, checksum, which symbol needs a resync and when) are the pure
-:class:`~kraken_ws.book.manager.BookManager`. This module adds what needs I/O: an
-:class:`asyncio.Event` per book that ``client.book()`` waits on, the resubscribe sent when a
-book's resync is due (built by the protocol, sent by the connection's timer), and clearing every
-book of an endpoint when its socket goes (the snapshot after the resubscription rebuilds them).
+The books themselves (apply, checksum, which symbol needs a resync and when, clearing on a lost
+connection) are the pure :class:`~kraken_ws.book.live.LiveBooks`. This module adds what needs
+I/O: an :class:`asyncio.Event` per book that ``client.book()`` waits on, and the resubscribe sent
+when a book's resync is due (built by the protocol, sent by the connection's timer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 
 from ..book.l2 import OrderBook
 from ..book.l3 import L3Book
-from ..book.manager import BookManager, BookUpdated, ResyncNeeded
+from ..book.live import BookChannel
+from ..book.live import LiveBooks as PureLiveBooks
+from ..book.manager import BookUpdated, ResyncNeeded
 from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
 from ._connection import Connection
 from .types import ClientEvent
 
-__all__ = ["BookChannel", "BooksOwner", "LiveBooks"]
+__all__ = ["BooksOwner", "LiveBooks"]
 
 _log = logging.getLogger("kraken_ws.client")
-
-BookChannel = Literal["book", "level3"]
 
 _ENDPOINT_OF: dict[BookChannel, Endpoint] = {"book": "public", "level3": "l3"}
 _CHANNEL_OF: dict[Endpoint, BookChannel] = {"public": "book", "l3": "level3"}
@@ -59,15 +58,13 @@ class LiveBooks:
 
     def __init__(self, owner: BooksOwner, *, resync_interval: float) -> None:
         self.owner = owner
-        self.managers: dict[BookChannel, BookManager] = {
-            "book": BookManager(resync_interval=resync_interval),
-            "level3": BookManager(resync_interval=resync_interval),
-        }
+        self.books = PureLiveBooks(resync_interval=resync_interval)
+        self.managers = self.books.managers
         self._ready: dict[tuple[str, str], asyncio.Event] = {}
 
     def book(self, channel: BookChannel, symbol: str) -> OrderBook | L3Book | None:
         """The tracked book, if any."""
-        return self.managers[channel].book(symbol)
+        return self.books.book(channel, symbol)
 
     def track(self, channel: BookChannel, symbol: str, depth: int) -> bool:
         """Start tracking a book; ``False`` if it is tracked already at this depth.
@@ -75,21 +72,20 @@ class LiveBooks:
         Raises:
             InvalidState: It is tracked at another depth.
         """
-        manager = self.managers[channel]
-        existing = manager.book(symbol)
+        existing = self.books.book(channel, symbol)
         if existing is not None:
             if existing.depth != depth:
                 raise InvalidState(
                     f"{symbol} already has a {channel} book of depth {existing.depth}"
                 )
             return False
-        manager.track(symbol, depth, level3=channel == "level3")
+        self.books.track(channel, symbol, depth)
         self._ready[(channel, symbol)] = asyncio.Event()
         return True
 
     def untrack(self, channel: BookChannel, symbol: str) -> None:
         """Stop tracking (its subscription failed)."""
-        self.managers[channel].untrack(symbol)
+        self.books.untrack(channel, symbol)
         self._ready.pop((channel, symbol), None)
 
     async def wait_valid(
@@ -113,19 +109,14 @@ class LiveBooks:
 
     def feed(self, message: BaseModel) -> None:
         """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book."""
-        channel = getattr(message, "channel", None)
-        targets: tuple[BookChannel, ...] = (
-            ("book", "level3") if channel == "instrument" else (channel,)  # type: ignore[assignment]
-        )
-        for target in targets:
-            for event in self.managers[target].feed(message):
-                if isinstance(event, BookUpdated):
-                    if event.result.snapshot:
-                        ready = self._ready.get((event.channel, event.symbol))
-                        if ready is not None:
-                            ready.set()
-                elif isinstance(event, ResyncNeeded):
-                    self._resync_needed(event)
+        for event in self.books.feed(message):
+            if isinstance(event, BookUpdated):
+                if event.result.snapshot:
+                    ready = self._ready.get((event.channel, event.symbol))
+                    if ready is not None:
+                        ready.set()
+            elif isinstance(event, ResyncNeeded):
+                self._resync_needed(event)
 
     def _resync_needed(self, event: ResyncNeeded) -> None:
         _log.warning("%s %s: %s; resyncing", event.channel, event.symbol, event.reason)
@@ -142,11 +133,7 @@ class LiveBooks:
         channel = _CHANNEL_OF.get(endpoint)
         if channel is None:
             return
-        manager = self.managers[channel]
-        for symbol in manager.symbols:
-            book = manager.book(symbol)
-            if book is not None:
-                book.clear()
+        for symbol in self.books.connection_lost(channel):
             ready = self._ready.get((channel, symbol))
             if ready is not None:
                 ready.clear()
@@ -156,7 +143,7 @@ class LiveBooks:
         channel = _CHANNEL_OF.get(conn.endpoint)
         if channel is None or not conn.opened.is_set():
             return None
-        at = self.managers[channel].next_resync_at()
+        at = self.books.next_resync_at(channel)
         return None if at is None else max(at, 0.0)
 
     def resync_due(self, conn: Connection, now: float) -> None:
@@ -164,7 +151,7 @@ class LiveBooks:
         channel = _CHANNEL_OF.get(conn.endpoint)
         if channel is None or not conn.opened.is_set():
             return
-        for symbol in self.managers[channel].resync_due(now):
+        for symbol in self.books.resync_due(channel, now):
             # level3: the connection is authenticated already; the cached token is still valid.
             token = self.owner.cached_token() if channel == "level3" else None
             try:

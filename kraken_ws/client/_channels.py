@@ -12,6 +12,7 @@ from typing import Literal
 
 from ..book.l2 import OrderBook
 from ..book.l3 import L3Book
+from ..book.live import BookChannel
 from ..models.channels.balances import BalancesSubscribeParams
 from ..models.channels.book import BookSubscribeParams
 from ..models.channels.executions import ExecutionsSubscribeParams
@@ -25,7 +26,6 @@ from ..models.methods.subscribe import SubscribeRequest, SubscribeSuccess
 from ..models.methods.unsubscribe import UnsubscribeRequest, UnsubscribeSuccess
 from ..protocol.subscriptions import TOKEN_CHANNELS
 from ._base import ClientBase
-from ._books import BookChannel
 from ._core import raise_for
 from .types import SubscribeParamsModel, UnsubscribeParamsModel, endpoint_for_channel
 

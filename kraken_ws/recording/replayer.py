@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..book.l2 import BookView, OrderBook, PriceLevel
+from ..book.live import BookChannel, LiveBooks
 from ..book.manager import BookManager, BookUpdated, ResyncNeeded
 from ..exceptions import DecodeError
 from ..models.channels.book import BookSnapshot, BookSubscribeResult
@@ -121,7 +122,7 @@ class _Counts:
 
 @dataclass
 class Replayer:
-    """Feeds frames through :func:`~kraken_ws.decode` and a :class:`~kraken_ws.book.BookManager`.
+    """Feeds frames through :func:`~kraken_ws.decode` and :class:`~kraken_ws.book.LiveBooks`.
 
     Books are kept for every ``book``/``level3`` subscription ack in the stream (at the acked
     depth), or from the first snapshot of a symbol without one. ``instrument`` frames set the
@@ -135,10 +136,8 @@ class Replayer:
 
     symbols: Collection[str] | None = None
     depth: int | None = None
-    books: BookManager = field(default_factory=BookManager)
-    """The L2 books (read them live while replaying)."""
-    level3_books: BookManager = field(default_factory=BookManager)
-    """The level3 books."""
+    live: LiveBooks = field(default_factory=LiveBooks)
+    """Every book, L2 and level3 (the same engine the live client keeps its books with)."""
     frames: int = 0
     unknown: int = 0
     invalid: int = 0
@@ -147,14 +146,24 @@ class Replayer:
     _first_t: float | None = None
     _last_t: float | None = None
 
+    @property
+    def books(self) -> BookManager:
+        """The L2 books (read them live while replaying)."""
+        return self.live.managers["book"]
+
+    @property
+    def level3_books(self) -> BookManager:
+        """The level3 books."""
+        return self.live.managers["level3"]
+
     def _wanted(self, symbol: str) -> bool:
         return self.symbols is None or symbol in self.symbols
 
-    def _track(self, manager: BookManager, symbol: str, depth: int, level3: bool) -> None:
-        existing = manager.book(symbol)
+    def _track(self, channel: BookChannel, symbol: str, depth: int) -> None:
+        existing = self.live.book(channel, symbol)
         if existing is None or existing.depth != depth:
-            manager.track(symbol, depth, level3=level3)
-            self._counts.setdefault(("level3" if level3 else "book", symbol), _Counts())
+            self.live.track(channel, symbol, depth)
+            self._counts.setdefault((channel, symbol), _Counts())
 
     def feed(self, frame: RecordedFrame | str) -> None:
         """Decode one frame and apply it to the books.
@@ -184,22 +193,22 @@ class Replayer:
             result = message.result
             if isinstance(result, BookSubscribeResult) and self._wanted(result.symbol):
                 depth = self.depth or result.depth or 10
-                self._track(self.books, result.symbol, depth, level3=False)
+                self._track("book", result.symbol, depth)
             elif isinstance(result, Level3SubscribeResult) and self._wanted(result.symbol):
                 depth = self.depth or result.depth or 10
-                self._track(self.level3_books, result.symbol, depth, level3=True)
+                self._track("level3", result.symbol, depth)
             return
         if isinstance(message, BookSnapshot):
             for data in message.data:
                 if self._wanted(data.symbol) and self.books.book(data.symbol) is None:
                     levels = max(len(data.bids), len(data.asks))
-                    self._track(self.books, data.symbol, _depth_for(levels, self.depth), False)
+                    self._track("book", data.symbol, _depth_for(levels, self.depth))
         elif isinstance(message, Level3Snapshot):
             for l3 in message.data:
                 if self._wanted(l3.symbol) and self.level3_books.book(l3.symbol) is None:
                     levels = max(len(l3.bids), len(l3.asks))
-                    self._track(self.level3_books, l3.symbol, _depth_for(levels, self.depth), True)
-        events = self.books.feed(message) + self.level3_books.feed(message)
+                    self._track("level3", l3.symbol, _depth_for(levels, self.depth))
+        events = self.live.feed(message)
         for event in events:
             counts = self._counts.setdefault((event.channel, event.symbol), _Counts())
             if isinstance(event, BookUpdated):
