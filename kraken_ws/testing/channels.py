@@ -12,7 +12,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from kraken_ws.models.common import L3_CHANNELS, PRIVATE_CHANNELS, PUBLIC_CHANNELS
+from kraken_ws.models.common import (
+    BOOK_DEPTHS,
+    L3_CHANNELS,
+    L3_DEPTHS,
+    PRIVATE_CHANNELS,
+    PUBLIC_CHANNELS,
+)
 from kraken_ws.models.methods.subscribe import SubscribeParams, SubscribeResult, SubscribeSuccess
 from kraken_ws.models.methods.unsubscribe import UnsubscribeParams, UnsubscribeSuccess
 
@@ -22,7 +28,7 @@ from .connection import Connection
 from .engine import MatchingEngine
 from .faults import Endpoint, FaultState
 from .http import TokenStore
-from .market import BOOK_DEPTHS, L3_DEPTHS, InstrumentSpec, Market
+from .market import InstrumentSpec, Market
 from .subscriptions import SubscriptionRegistry
 
 __all__ = ["SUBSCRIBE_RESULT", "Channels"]

@@ -28,22 +28,17 @@ number tokens carry trailing zeros (``0.10000000``) exactly as Kraken's engine d
 
 What lives where:
 
-* :mod:`.instruments`: :class:`InstrumentSpec`, the default instruments, depths, :func:`rfc3339`;
+* :mod:`.instruments`: :class:`InstrumentSpec`, the default instruments, :func:`rfc3339`;
 * :mod:`.book`: book orders and levels, and the per-depth view of a tick (:class:`TickResult`);
 * :mod:`.symbol`: :class:`SymbolMarket` (book, matching, trades, candles) and :class:`Market`;
 * :mod:`.flow`: the simulated traders (the seeded random order flow).
 """
 
+from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS
+
 from .book import BookOrder, TickResult, TradeRecord
 from .book import L3Event as L3Event
-from .instruments import (
-    BOOK_DEPTHS,
-    DEFAULT_INSTRUMENTS,
-    L3_DEPTHS,
-    OHLC_INTERVALS,
-    InstrumentSpec,
-    rfc3339,
-)
+from .instruments import DEFAULT_INSTRUMENTS, InstrumentSpec, rfc3339
 from .instruments import BookSide as BookSide
 from .instruments import L3EventKind as L3EventKind
 from .instruments import Side as Side
@@ -51,6 +46,7 @@ from .symbol import Candle, Market, SymbolMarket
 from .symbol import FillListener as FillListener
 from .symbol import MakerFill as MakerFill
 
+# The depths and intervals are the models' (one source for the CLI, replay and this exchange).
 # The ``X as X`` names are importable from here as they were before the split, but not in
 # __all__ (tests/test_exports.py lists them as known gaps).
 __all__ = [

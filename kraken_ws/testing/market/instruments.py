@@ -13,10 +13,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Literal, TypeAlias
 
 __all__ = [
-    "BOOK_DEPTHS",
     "DEFAULT_INSTRUMENTS",
-    "L3_DEPTHS",
-    "OHLC_INTERVALS",
     "BookSide",
     "InstrumentSpec",
     "L3EventKind",
@@ -27,13 +24,6 @@ __all__ = [
 Side: TypeAlias = Literal["buy", "sell"]
 BookSide: TypeAlias = Literal["bids", "asks"]
 L3EventKind: TypeAlias = Literal["add", "modify", "delete"]
-
-BOOK_DEPTHS: tuple[int, ...] = (10, 25, 100, 500, 1000)
-"""Depths of the ``book`` channel."""
-L3_DEPTHS: tuple[int, ...] = (10, 100, 1000)
-"""Depths of the ``level3`` channel."""
-OHLC_INTERVALS: tuple[int, ...] = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
-"""Candle intervals (minutes)."""
 
 
 def rfc3339(ts: float, digits: int = 6) -> str:

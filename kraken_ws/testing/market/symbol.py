@@ -18,18 +18,11 @@ from typing import Protocol
 from sortedcontainers import SortedDict
 
 from kraken_ws.book.checksum import book_checksum, level3_checksum
+from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS
 
 from .book import BookOrder, Level, TickRecord, TickResult, Touch, TradeRecord
 from .flow import RandomFlow
-from .instruments import (
-    BOOK_DEPTHS,
-    L3_DEPTHS,
-    OHLC_INTERVALS,
-    BookSide,
-    InstrumentSpec,
-    Side,
-    rfc3339,
-)
+from .instruments import BookSide, InstrumentSpec, Side, rfc3339
 
 __all__ = ["Candle", "FillListener", "MakerFill", "Market", "SymbolMarket"]
 
