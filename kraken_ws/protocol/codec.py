@@ -293,7 +293,7 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
 
     Raises:
         DecodeError: The text is not JSON, holds a number outside the bound of
-            :mod:`kraken_ws.protocol._json` (more than 40 significant digits, or an exponent
+            :mod:`kraken_ws.protocol._json` (more than 256 significant digits, or an exponent
             beyond ±400: numbers whose text could take gigabytes), or (strict mode) matches no
             model.
     """
@@ -359,7 +359,7 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
     Raises:
         pydantic.ValidationError: The request is invalid; the message names the field. That
             includes a number outside the bound of :mod:`kraken_ws.protocol._json` (more than
-            40 significant digits or an exponent beyond ±400, such as
+            256 significant digits or an exponent beyond ±400, such as
             ``Decimal("1e999999999")``, whose wire text would take gigabytes): the server could
             not send it back either.
     """

@@ -102,7 +102,8 @@ HOSTILE = {
     "exponent past MAX_EMAX": book_frame(price="1e99999999999999999999"),
     "10,000-digit mantissa": book_frame(price="1." + "7" * 10_000),
     "10,000-digit integer price": book_frame(price="9" * 10_000),
-    "41-digit integer price": book_frame(price="1" * 41),
+    "257-digit integer price": book_frame(price="1" * (MAX_DIGITS + 1)),
+    "257-digit fraction": book_frame(qty="0." + "1" * (MAX_DIGITS + 1)),
     "ticker last 1e999999999": ticker_frame("1e999999999"),
     "ticker last 1e-999999999": ticker_frame("1e-999999999"),
     "executions last_price 1e999999999": executions_frame("1e999999999"),
@@ -161,12 +162,12 @@ def test_connection_id_beyond_int64_decodes() -> None:
 @pytest.mark.parametrize(
     "token",
     [
-        "1" * MAX_DIGITS,  # 40-digit integer
+        "1" * MAX_DIGITS,  # 256-digit integer
         "0." + "0" * 38 + "1",  # 40 characters of digits, no exponent
-        "1." + "0" * (MAX_DIGITS - 2) + "1",  # 40 significant digits
-        "1." + "0" * MAX_DIGITS,  # 41 digits, one significant
+        "1." + "0" * (MAX_DIGITS - 2) + "1",  # 256 significant digits
+        "1." + "0" * MAX_DIGITS,  # 257 digits, one significant
         "1" + "0" * MAX_EXPONENT,  # 1e400 written out: what dumps writes for it
-        "1." + "0" * (MAX_DIGITS + MAX_EXPONENT - 1),  # 440 digits in all
+        "1." + "0" * (MAX_DIGITS + MAX_EXPONENT - 1),  # 656 digits in all
         "1e400",
         "9.999e400",
         "1e-400",
@@ -197,9 +198,9 @@ def test_bound_edges_inside(token: str) -> None:
     "token",
     [
         "1" * (MAX_DIGITS + 1),
-        "1." + "0" * (MAX_DIGITS - 1) + "1",  # 41 significant digits
+        "1." + "0" * (MAX_DIGITS - 1) + "1",  # 257 significant digits
         "1" + "0" * (MAX_EXPONENT + 1),  # 1e401 written out
-        "1." + "0" * (MAX_DIGITS + MAX_EXPONENT),  # 441 digits in all
+        "1." + "0" * (MAX_DIGITS + MAX_EXPONENT),  # 657 digits in all
         "1e401",
         "1e-401",
         "0e-401",
@@ -304,13 +305,16 @@ def test_numbers_inside_round_trip_and_outside_fail(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(min_value=-(10**45), max_value=10**45))
+@given(
+    st.integers(min_value=-(10**45), max_value=10**45)
+    | st.integers(min_value=10 ** (MAX_DIGITS - 2), max_value=10 ** (MAX_EXPONENT + 2))
+)
 def test_integers(value: int) -> None:
     frame = (
         b'{"channel":"status","type":"update","data":[{"api_version":"v2",'
         b'"connection_id":%d,"system":"online","version":"2.0.0"}]}' % value
     )
-    if len(str(abs(value)).rstrip("0")) <= MAX_DIGITS:
+    if len(str(abs(value)).rstrip("0")) <= MAX_DIGITS and abs(value) < 10 ** (MAX_EXPONENT + 1):
         message = kraken_ws.decode(frame, strict=True)
         assert message.data[0].connection_id == value  # type: ignore[union-attr]
     else:
@@ -347,7 +351,7 @@ def _order(**params: Any) -> dict[str, Any]:
         ("limit_price", Decimal("1e-999999999")),
         ("limit_price", "1e999999999"),
         ("order_qty", Decimal("1e999999999")),
-        ("order_qty", Decimal("1." + "1" * 100)),
+        ("order_qty", Decimal("1." + "1" * MAX_DIGITS)),
     ],
 )
 def test_outbound_number_out_of_range_names_the_field(field: str, value: object) -> None:
@@ -365,7 +369,7 @@ def test_outbound_number_out_of_range_names_the_field(field: str, value: object)
     errors = info.value.errors()
     assert [e["loc"] for e in errors] == [("params", field)]
     assert errors[0]["type"] == "number_out_of_range"
-    assert "at most 40 significant digits" in str(info.value)
+    assert f"at most {MAX_DIGITS} significant digits" in str(info.value)
 
 
 def test_outbound_model_and_batch() -> None:
@@ -403,7 +407,7 @@ def test_outbound_inside_the_bound_is_unchanged() -> None:
 
 
 def test_format_decimal_and_dumps_refuse_out_of_range() -> None:
-    for value in (Decimal("1e999999999"), Decimal("1e-999999999"), Decimal("1" * 41)):
+    for value in (Decimal("1e999999999"), Decimal("1e-999999999"), Decimal("1" * 257)):
         with pytest.raises(NumberOutOfRange):
             format_decimal(value)
         with pytest.raises(NumberOutOfRange):
