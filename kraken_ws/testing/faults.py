@@ -13,6 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+__all__ = [
+    "CHECKSUM_CORRUPTION",
+    "ENDPOINTS",
+    "MALFORMED_FRAME",
+    "Endpoint",
+    "FaultState",
+    "check_endpoint",
+]
+
 Endpoint: TypeAlias = Literal["public", "auth", "l3"]
 """The three websocket endpoints of the local exchange."""
 

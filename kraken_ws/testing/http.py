@@ -46,6 +46,7 @@ import h11
 from .market import InstrumentSpec
 
 __all__ = [
+    "ASSET_PAIRS_PATH",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_HEADER_BYTES",
     "DEFAULT_READ_TIMEOUT",
@@ -54,6 +55,7 @@ __all__ = [
     "HttpServer",
     "TokenStore",
     "api_sign",
+    "asset_pair_info",
     "verify_api_sign",
 ]
 

@@ -34,7 +34,7 @@ from kraken_ws.models.common import SystemStatus
 
 from . import frames
 from .calls import TokenCheck
-from .channels import SUBSCRIBE_RESULT, Channels
+from .channels import Channels
 from .connection import Connection, ConnectionPool
 from .engine import MatchingEngine
 from .faults import MALFORMED_FRAME, Endpoint, FaultState, check_endpoint
@@ -47,9 +47,6 @@ from .subscriptions import SubscriptionRegistry
 from .trading import Trading
 
 __all__ = ["LocalExchange"]
-
-# The old name of the subscribe-result adapter, kept for code that imported it from here.
-SubscribeResultAdapter = SUBSCRIBE_RESULT
 
 _log = logging.getLogger(__name__)
 

@@ -43,10 +43,6 @@ Limits and rules modelled after reference §7 and §10.1 (see :mod:`kraken_ws.te
 from .account import DEFAULT_ASSET_PRECISION, DEFAULT_BALANCES
 from .core import MatchingEngine
 from .orders import EngineError, Order
-from .orders import SystemStatus as SystemStatus
-
-# SystemStatus is importable from here as it was before the split, but not in __all__
-# (tests/test_exports.py lists it as a known gap).
 
 __all__ = [
     "DEFAULT_ASSET_PRECISION",

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from kraken_ws.models.common import SystemStatus
+
 from ..market import Market
 from .account import Account
 from .matching import Matcher
@@ -18,7 +20,6 @@ from .orders import (
     EngineError,
     Order,
     OrderEntry,
-    SystemStatus,
     check_position_flags,
     check_status,
     held_asset,

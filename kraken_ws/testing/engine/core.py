@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from kraken_ws.models.common import SystemStatus
 from kraken_ws.models.methods.add_order import OrderFieldsBase
 
 from ..limits import (
@@ -32,7 +33,6 @@ from .orders import (
     EngineError,
     Order,
     OrderEntry,
-    SystemStatus,
     check_status,
     client_ids,
 )

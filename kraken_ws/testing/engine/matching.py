@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from ..market import BookOrder, BookSide, MakerFill, Market, SymbolMarket
+from ..market import BookOrder, MakerFill, Market, SymbolMarket, WireSide
 from .account import Account
 from .orders import MAKER_FEE, TAKER_FEE, Order, held_asset
 from .reports import Reports
@@ -146,7 +146,7 @@ class Matcher:
 
     @staticmethod
     def _can_fill(sym: SymbolMarket, order: Order) -> bool:
-        book_side: BookSide = "asks" if order.side == "buy" else "bids"
+        book_side: WireSide = "asks" if order.side == "buy" else "bids"
         available = Decimal(0)
         for price, qty in sym.top(book_side, 1000):
             if order.limit_price is not None and (

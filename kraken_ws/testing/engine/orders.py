@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from kraken_ws.models.common import SystemStatus
 from kraken_ws.models.methods.add_order import AddOrderConditional, OrderFieldsBase
 
 from ..market import InstrumentSpec, Market, SymbolMarket, rfc3339
@@ -25,7 +26,6 @@ __all__ = [
     "EngineError",
     "Order",
     "OrderEntry",
-    "SystemStatus",
     "check_position_flags",
     "check_status",
     "client_ids",
@@ -34,7 +34,6 @@ __all__ = [
     "trailing_trigger",
 ]
 
-SystemStatus = Literal["online", "cancel_only", "maintenance", "post_only"]
 
 TAKER_FEE = Decimal("0.0040")
 """Flat taker fee, in the quote currency."""

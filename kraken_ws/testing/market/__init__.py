@@ -36,19 +36,11 @@ What lives where:
 
 from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS
 
-from .book import BookOrder, TickResult, TradeRecord
-from .book import L3Event as L3Event
-from .instruments import DEFAULT_INSTRUMENTS, InstrumentSpec, rfc3339
-from .instruments import BookSide as BookSide
-from .instruments import L3EventKind as L3EventKind
-from .instruments import Side as Side
-from .symbol import Candle, Market, SymbolMarket
-from .symbol import FillListener as FillListener
-from .symbol import MakerFill as MakerFill
+from .book import BookOrder, L3Event, TickResult, TradeRecord
+from .instruments import DEFAULT_INSTRUMENTS, InstrumentSpec, L3EventKind, WireSide, rfc3339
+from .symbol import Candle, FillListener, MakerFill, Market, SymbolMarket
 
 # The depths and intervals are the models' (one source for the CLI, replay and this exchange).
-# The ``X as X`` names are importable from here as they were before the split, but not in
-# __all__ (tests/test_exports.py lists them as known gaps).
 __all__ = [
     "BOOK_DEPTHS",
     "DEFAULT_INSTRUMENTS",
@@ -56,10 +48,15 @@ __all__ = [
     "OHLC_INTERVALS",
     "BookOrder",
     "Candle",
+    "FillListener",
     "InstrumentSpec",
+    "L3Event",
+    "L3EventKind",
+    "MakerFill",
     "Market",
     "SymbolMarket",
     "TickResult",
     "TradeRecord",
+    "WireSide",
     "rfc3339",
 ]

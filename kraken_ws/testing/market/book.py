@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeAlias
 
-from .instruments import BookSide, L3EventKind, Side
+from kraken_ws.models.common import Side
+
+from .instruments import L3EventKind, WireSide
 
 if TYPE_CHECKING:
     from .symbol import SymbolMarket
@@ -37,7 +39,7 @@ class BookOrder:
     def __init__(
         self,
         order_id: str,
-        side: BookSide,
+        side: WireSide,
         price: Decimal,
         qty: Decimal,
         timestamp: str,
@@ -93,10 +95,10 @@ class TickRecord:
     __slots__ = ("bbo", "boundaries", "touched", "trades")
 
     def __init__(
-        self, boundaries: dict[BookSide, dict[int, Decimal | None]], bbo: tuple[object, ...]
+        self, boundaries: dict[WireSide, dict[int, Decimal | None]], bbo: tuple[object, ...]
     ):
         self.boundaries = boundaries
-        self.touched: dict[BookSide, dict[Decimal, Touch]] = {"bids": {}, "asks": {}}
+        self.touched: dict[WireSide, dict[Decimal, Touch]] = {"bids": {}, "asks": {}}
         self.trades: list[TradeRecord] = []
         self.bbo = bbo
 
@@ -132,10 +134,10 @@ class TickResult:
             self._l3_checksum = self._market.l3_checksum()
         return self._l3_checksum
 
-    def _window(self, side: BookSide, depth: int) -> tuple[Decimal | None, Decimal | None]:
+    def _window(self, side: WireSide, depth: int) -> tuple[Decimal | None, Decimal | None]:
         return self._record.boundaries[side][depth], self._market.boundary(side, depth)
 
-    def book_changes(self, side: BookSide, depth: int) -> list[tuple[Decimal, Decimal]]:
+    def book_changes(self, side: WireSide, depth: int) -> list[tuple[Decimal, Decimal]]:
         """Levels a subscriber of ``depth`` must receive for ``side`` (qty 0 = delete)."""
         market = self._market
         levels = market.sides[side]
@@ -159,7 +161,7 @@ class TickResult:
                 out.append((price, levels[price].qty))
         return out
 
-    def l3_changes(self, side: BookSide, depth: int) -> list[L3Event]:
+    def l3_changes(self, side: WireSide, depth: int) -> list[L3Event]:
         """Order events a ``level3`` subscriber of ``depth`` must receive for ``side``."""
         market = self._market
         levels = market.sides[side]
@@ -181,7 +183,7 @@ class TickResult:
                 out.extend(_level_adds(levels[price]))
         return out
 
-    def _entering(self, side: BookSide, depth: int, old_b: Decimal | None) -> Iterator[Decimal]:
+    def _entering(self, side: WireSide, depth: int, old_b: Decimal | None) -> Iterator[Decimal]:
         # Untouched levels keep their relative order, so the ones that entered the window are
         # exactly those worse than the old boundary: walk the new window from its far end.
         levels = self._market.sides[side]

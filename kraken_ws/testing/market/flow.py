@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .book import BookOrder, Level, TickResult
-from .instruments import BookSide
+from .instruments import WireSide
 
 if TYPE_CHECKING:
     from .symbol import SymbolMarket
@@ -64,7 +64,7 @@ class RandomFlow:
     def tick(self) -> TickResult | None:
         """Apply one random market event (at least one L3 change) and flush it."""
         rng = self._rng
-        side: BookSide = "bids" if rng.random() < 0.5 else "asks"
+        side: WireSide = "bids" if rng.random() < 0.5 else "asks"
         roll = rng.random()
         # Adds outnumber removals slightly until the book holds ~2 orders per level, then less:
         # the order count (and the server's memory) stays flat however long it runs.
@@ -87,12 +87,12 @@ class RandomFlow:
         self._maintain_depth()
         return self._market.flush()
 
-    def _near_top_price(self, side: BookSide) -> Decimal:
+    def _near_top_price(self, side: WireSide) -> Decimal:
         rank = min(int(self._rng.expovariate(1 / 4)), 60)
         levels = self._market.sides[side]
         return levels.peekitem(min(rank, len(levels) - 1))[0]  # type: ignore[no-any-return]
 
-    def _random_add(self, side: BookSide) -> None:
+    def _random_add(self, side: WireSide) -> None:
         rng = self._rng
         tick = self._spec.price_increment
         best_bid = self._market.best("bids")
@@ -115,7 +115,7 @@ class RandomFlow:
             price += sign * tick
         self._market.add_order(side, self._spec.price(price), self._random_qty())
 
-    def _simulated_order(self, side: BookSide) -> BookOrder | None:
+    def _simulated_order(self, side: WireSide) -> BookOrder | None:
         for _ in range(4):
             level: Level = self._market.sides[side][self._near_top_price(side)]
             candidates = [o for o in level.orders.values() if o.owner is None]
@@ -123,12 +123,12 @@ class RandomFlow:
                 return self._rng.choice(candidates)
         return None
 
-    def _random_cancel(self, side: BookSide) -> None:
+    def _random_cancel(self, side: WireSide) -> None:
         order = self._simulated_order(side)
         if order is not None:
             self._market.remove_order(order.order_id)
 
-    def _random_modify(self, side: BookSide) -> None:
+    def _random_modify(self, side: WireSide) -> None:
         order = self._simulated_order(side)
         if order is None:
             return

@@ -14,15 +14,15 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "DEFAULT_INSTRUMENTS",
-    "BookSide",
     "InstrumentSpec",
     "L3EventKind",
-    "Side",
+    "WireSide",
     "rfc3339",
 ]
 
-Side: TypeAlias = Literal["buy", "sell"]
-BookSide: TypeAlias = Literal["bids", "asks"]
+WireSide: TypeAlias = Literal["bids", "asks"]
+"""A side as book frames name it (``"bids"``/``"asks"``); ``kraken_ws.book.BookSide`` is the
+reader's ``"bid"``/``"ask"``."""
 L3EventKind: TypeAlias = Literal["add", "modify", "delete"]
 
 

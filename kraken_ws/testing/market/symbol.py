@@ -18,11 +18,11 @@ from typing import Protocol
 from sortedcontainers import SortedDict
 
 from kraken_ws.book.checksum import book_checksum, level3_checksum
-from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS
+from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS, Side
 
 from .book import BookOrder, Level, TickRecord, TickResult, Touch, TradeRecord
 from .flow import RandomFlow
-from .instruments import BookSide, InstrumentSpec, Side, rfc3339
+from .instruments import InstrumentSpec, WireSide, rfc3339
 
 __all__ = ["Candle", "FillListener", "MakerFill", "Market", "SymbolMarket"]
 
@@ -98,11 +98,11 @@ class SymbolMarket:
         self.symbol = spec.symbol
         self._clock = clock
         self._new_order_id = new_order_id
-        self.sides: dict[BookSide, SortedDict] = {
+        self.sides: dict[WireSide, SortedDict] = {
             "bids": SortedDict(operator.neg),
             "asks": SortedDict(),
         }
-        self.better_or_equal: dict[BookSide, Callable[[Decimal, Decimal], bool]] = {
+        self.better_or_equal: dict[WireSide, Callable[[Decimal, Decimal], bool]] = {
             "bids": _ge,
             "asks": _le,
         }
@@ -144,13 +144,13 @@ class SymbolMarket:
 
     def _begin(self) -> TickRecord:
         if self._record is None:
-            boundaries: dict[BookSide, dict[int, Decimal | None]] = {
+            boundaries: dict[WireSide, dict[int, Decimal | None]] = {
                 side: {d: self.boundary(side, d) for d in _ALL_DEPTHS} for side in self.sides
             }
             self._record = TickRecord(boundaries, self.bbo())
         return self._record
 
-    def boundary(self, side: BookSide, depth: int) -> Decimal | None:
+    def boundary(self, side: WireSide, depth: int) -> Decimal | None:
         """Price of the last level inside a ``depth`` window (``None`` if the side is empty)."""
         levels = self.sides[side]
         if not levels:
@@ -158,7 +158,7 @@ class SymbolMarket:
         price: Decimal = levels.peekitem(min(depth, len(levels)) - 1)[0]
         return price
 
-    def _touch(self, side: BookSide, price: Decimal) -> Touch:
+    def _touch(self, side: WireSide, price: Decimal) -> Touch:
         record = self._begin()
         touched = record.touched[side]
         touch = touched.get(price)
@@ -170,7 +170,7 @@ class SymbolMarket:
 
     def add_order(
         self,
-        side: BookSide,
+        side: WireSide,
         price: Decimal,
         qty: Decimal,
         owner: str | None = None,
@@ -223,7 +223,7 @@ class SymbolMarket:
         """The resting order with this id, if any."""
         return self._orders.get(order_id)
 
-    def best(self, side: BookSide) -> tuple[Decimal, Decimal] | None:
+    def best(self, side: WireSide) -> tuple[Decimal, Decimal] | None:
         """``(price, qty)`` of the best level of ``side``."""
         levels = self.sides[side]
         if not levels:
@@ -235,12 +235,12 @@ class SymbolMarket:
         """Best bid and ask, price and quantity."""
         return (self.best("bids"), self.best("asks"))
 
-    def top(self, side: BookSide, count: int) -> list[tuple[Decimal, Decimal]]:
+    def top(self, side: WireSide, count: int) -> list[tuple[Decimal, Decimal]]:
         """The ``count`` best levels of ``side`` as ``(price, qty)``, best first."""
         levels = self.sides[side]
         return [(p, levels[p].qty) for p in levels.islice(0, min(count, len(levels)))]
 
-    def top_orders(self, side: BookSide, count: int) -> list[BookOrder]:
+    def top_orders(self, side: WireSide, count: int) -> list[BookOrder]:
         """Every order of the ``count`` best levels of ``side``, in book order."""
         levels = self.sides[side]
         out: list[BookOrder] = []
@@ -294,7 +294,7 @@ class SymbolMarket:
         Returns:
             ``(price, qty, trade_id, maker_owner)`` per fill, in order.
         """
-        book_side: BookSide = "asks" if taker_side == "buy" else "bids"
+        book_side: WireSide = "asks" if taker_side == "buy" else "bids"
         levels = self.sides[book_side]
         fills: list[tuple[Decimal, Decimal, int, str | None]] = []
         maker_fills: list[MakerFill] = []
