@@ -24,7 +24,7 @@ from the ``instrument`` channel restore them. With a precision, a value is *padd
 up to that many decimals but never rounded: a token with more decimals than the instrument says
 is taken as the truth about the engine's precision (a stale instrument must not hide digits).
 
-Kraken's worked example (book checksum guide, BTC/USD; reference §8.2)::
+Kraken's worked example (book checksum guide, BTC/USD; docs/protocol.md#ref-8-2)::
 
     asks (low to high)         bids (high to low)
     45285.2  0.00100000        45283.5  0.10000000

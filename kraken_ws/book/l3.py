@@ -419,8 +419,8 @@ class L3Book(BookState):
                 self._tokens.pop(order_id, None)
                 continue
             # Anything else replaces the order at the tail of its level. That includes a modify
-            # that changes the price: reference §11.10 could not confirm whether amends arrive
-            # as modify or as delete+add; we treat a price change like an amend that loses
+            # that changes the price: docs/protocol.md#ref-11-10 could not confirm whether amends
+            # arrive as modify or as delete+add; we treat a price change like an amend that loses
             # priority, and an add of a known id as a replacement.
             if old is not None:
                 self._drop(old)

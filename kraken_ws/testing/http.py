@@ -3,8 +3,9 @@
 Two routes are served, in Kraken's REST envelope (``{"error": [...], "result": ...}``, HTTP 200
 even for API errors, as Kraken does):
 
-* ``POST /0/private/GetWebSocketsToken``: checks ``API-Key``, ``API-Sign`` (reference §3.2) and the
-  per-key increasing nonce, then issues a websocket token (``expires: 900``).
+* ``POST /0/private/GetWebSocketsToken``: checks ``API-Key``, ``API-Sign``
+  (docs/protocol.md#ref-3-2) and the per-key increasing nonce, then issues a websocket token
+  (``expires: 900``).
 * ``GET /0/public/AssetPairs``: the REST pair metadata python-kraken-sdk's
   ``SpotOrderBookClient`` reads (``pair_decimals``/``lot_decimals``) to format its checksum input.
 
@@ -18,8 +19,8 @@ look like a bug in the client under test:
   server starting to wait for it; a connection that sends a partial request is answered ``408``
   and closed, an idle one (nothing sent since the last response) is closed silently;
 * headers are bounded by ``max_header_bytes`` (``431``), bodies by ``max_body_bytes`` (``413``);
-* nonces are ASCII digits only and fit an unsigned 64-bit integer (reference §3.1), anything else
-  is ``EAPI:Invalid nonce``;
+* nonces are ASCII digits only and fit an unsigned 64-bit integer (docs/protocol.md#ref-3-1),
+  anything else is ``EAPI:Invalid nonce``;
 * any other failure is answered with a Kraken-shaped JSON error (``400`` for a protocol error,
   ``500`` ``EGeneral:Internal error`` for a bug here) and the connection is closed.
 """
@@ -77,8 +78,8 @@ DEFAULT_MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted; a token request is a few dozen bytes."""
 
-# Kraken's nonce is an unsigned 64-bit integer (reference §3.1). Only ASCII digits: str.isdigit()
-# also accepts "²" and "٣", which int() then refuses or reads as another number.
+# Kraken's nonce is an unsigned 64-bit integer (docs/protocol.md#ref-3-1). Only ASCII digits:
+# str.isdigit() also accepts "²" and "٣", which int() then refuses or reads as another number.
 _NONCE_TEXT = re.compile(r"[0-9]{1,20}")
 _NONCE_MAX = 2**64 - 1
 # After an error response, how long unread request bytes are drained before closing. Closing a
@@ -99,7 +100,7 @@ class _HttpFailure(Exception):
 
 
 def api_sign(secret: str, uri_path: str, nonce: str, postdata: str) -> str:
-    """Compute the ``API-Sign`` Kraken expects for a private REST request (reference §3.2).
+    """Compute the ``API-Sign`` of a private REST request (docs/protocol.md#ref-3-2).
 
     This is the exchange's own implementation, deliberately independent of
     :mod:`kraken_ws.auth`, so that the two check each other.
@@ -149,7 +150,7 @@ class TokenStore:
 
     A token expires :data:`TOKEN_TTL` seconds after it was last used (creation counts as a use)
     unless a connection holds it pinned: a token used for a successful private subscription stays
-    valid while that connection lives (reference §3.3).
+    valid while that connection lives (docs/protocol.md#ref-3-3).
 
     Args:
         clock: Seconds since the epoch; injectable so tests can move time.
@@ -161,7 +162,7 @@ class TokenStore:
     def issue(self, api_key: str) -> str:
         """Create a new token for ``api_key`` and return it."""
         self._expire()
-        # Kraken tokens are base64-like and may contain '+' and '/' (reference §2.4).
+        # Kraken tokens are base64-like and may contain '+' and '/' (docs/protocol.md#ref-2-4).
         value = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         self._tokens[value] = _Token(value, api_key, self.clock())
         return value

@@ -1,12 +1,14 @@
 """Rate limits of the local exchange: the per-pair trading counter and a per-connection pacer.
 
-:class:`TradingCounter` is the matching engine's per-pair counter of reference §10.1: it starts at
-0, every transaction adds to it (the fixed cost plus an age-based penalty for amends, edits and
-cancels of young orders), it decays continuously at the tier's rate per second, and a transaction
-that would take it over the tier's threshold is refused with ``EOrder:Rate limit exceeded``.
+:class:`TradingCounter` is the matching engine's per-pair counter of docs/protocol.md#ref-10-1: it
+starts at 0, every transaction adds to it (the fixed cost plus an age-based penalty for amends,
+edits and cancels of young orders), it decays continuously at the tier's rate per second, and a
+transaction that would take it over the tier's threshold is refused with ``EOrder:Rate limit
+exceeded``.
 
 :class:`MessageBucket` is the optional per-connection message-rate limit (``Exceeded msg rate``,
-reference §9/§10.2; Kraken publishes no number, so the exchange leaves it off by default).
+docs/protocol.md#ref-9/docs/protocol.md#ref-10-2; Kraken publishes no number, so the exchange leaves
+it off by default).
 
 Both read only the exchange's injectable clock.
 
@@ -45,7 +47,7 @@ Tier = Literal["starter", "intermediate", "pro"]
 
 @dataclass(frozen=True, slots=True)
 class TierSpec:
-    """One tier's matching-engine limits (reference §10.1).
+    """One tier's matching-engine limits (docs/protocol.md#ref-10-1).
 
     Attributes:
         decay: Counter decrease per second.
@@ -63,10 +65,10 @@ TIERS: dict[str, TierSpec] = {
     "intermediate": TierSpec(decay=2.34, threshold=125, max_open_orders=80),
     "pro": TierSpec(decay=3.75, threshold=180, max_open_orders=225),
 }
-"""Reference §10.1, by tier name."""
+"""docs/protocol.md#ref-10-1, by tier name."""
 
 # (age limit in seconds, penalty): the first row whose limit is above the order's age applies.
-# Age = seconds since the order was created or last amended (reference §10.1).
+# Age = seconds since the order was created or last amended (docs/protocol.md#ref-10-1).
 CANCEL_PENALTY: tuple[tuple[float, int], ...] = (
     (5, 8),
     (10, 6),

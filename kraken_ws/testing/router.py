@@ -59,7 +59,8 @@ class Request:
     def parse(cls, frame: str | bytes) -> Request:
         """Read a websocket message as a request; never raises for bad input."""
         # Binary frames are not part of the API (every message is a JSON text frame, reference
-        # §1.2): they are read as UTF-8 text like any other, so garbage gets "Malformed request".
+        # docs/protocol.md#ref-1-2): they are read as UTF-8 text like any other, so garbage gets
+        # "Malformed request".
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
         try:
             decoded = loads(text)

@@ -45,7 +45,8 @@ from .router import Handler
 
 __all__ = ["Trading"]
 
-# deadline: allowed offset from the time the request is received (reference §2.4, §7.2).
+# deadline: allowed offset from the time the request is received (docs/protocol.md#ref-2-4,
+# #ref-7-2).
 _DEADLINE_MIN = 0.5
 _DEADLINE_MAX = 60.0
 
@@ -107,7 +108,7 @@ class Trading:
         return guarded
 
     def _check_deadline(self, deadline: str | None, time_in: str) -> None:
-        """Enforce ``deadline`` (reference §2.4: 500 ms to 60 s ahead; no match after it).
+        """Enforce ``deadline`` (docs/protocol.md#ref-2-4: 500 ms to 60 s ahead; no match after it).
 
         Requests are handled synchronously, so the deadline only matters when it has already
         passed when the request is handled (e.g. under ``delay_responses``):

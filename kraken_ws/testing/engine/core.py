@@ -52,7 +52,7 @@ class MatchingEngine:
         balances: Initial funds per asset (default :data:`DEFAULT_BALANCES`).
         asset_precision: Ledger decimals per asset.
         tier: Verification tier of the account: its rate-counter threshold and decay and its
-            open-orders limit per pair (reference §10.1).
+            open-orders limit per pair (docs/protocol.md#ref-10-1).
     """
 
     def __init__(
@@ -70,7 +70,7 @@ class MatchingEngine:
         self.tier: TierSpec = TIERS[tier] if isinstance(tier, str) else tier
         """Limits of the account's tier."""
         self.rate_counter = TradingCounter(self.tier, clock)
-        """Per-pair trading rate counters (reference §10.1)."""
+        """Per-pair trading rate counters (docs/protocol.md#ref-10-1)."""
         self.account = Account(balances, asset_precision, lambda: market.new_id("L"))
         """Balances, holds and pending ledger entries."""
         self.orders: dict[str, Order] = {}
@@ -114,7 +114,7 @@ class MatchingEngine:
         """The last fills (``snap_trades`` of an ``executions`` subscription)."""
         return self._reports.recent_fills
 
-    # -- limits (reference §10.1) ---------------------------------------------------------
+    # -- limits (docs/protocol.md#ref-10-1) ------------------------------------------------------
 
     def _rate_gate(self, symbol: str | None, cost: float) -> None:
         """Refuse a transaction costing ``cost`` on ``symbol`` if it would exceed the limit."""
@@ -138,7 +138,7 @@ class MatchingEngine:
             raise EngineError("EOrder:Orders limit exceeded")
 
     def rate_count(self, symbol: str) -> float:
-        """The trading rate counter of ``symbol`` now (reference §10.1)."""
+        """The trading rate counter of ``symbol`` now (docs/protocol.md#ref-10-1)."""
         return self.rate_counter.value(symbol)
 
     def drain(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -171,7 +171,7 @@ class MatchingEngine:
             self._check_open_limit(symbol, 1)
             self._entry.check_funds([(order, hold)])
         finally:
-            # The fixed count is charged even if validation fails (reference §10.1).
+            # The fixed count is charged even if validation fails (docs/protocol.md#ref-10-1).
             if charged:
                 self._rate_charge(symbol, 1)
         if validate:
@@ -373,7 +373,7 @@ class MatchingEngine:
         """Cancel by order ids or userrefs (as strings) and client ids; return how many."""
         check_status(self.status, cancel=True)
         # Every cancelled order pays its age penalty; the batch is accepted even when that takes
-        # the counter over the threshold (reference §10.1).
+        # the counter over the threshold (docs/protocol.md#ref-10-1).
         count = 0
         for ident in identifiers:
             if ident in self.orders:
