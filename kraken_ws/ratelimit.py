@@ -22,7 +22,18 @@ from typing import Literal
 
 from .exceptions import RateLimitError
 
-__all__ = ["TIERS", "MessagePacer", "NullRateLimiter", "Tier", "TierLimits", "TradingRateLimiter"]
+__all__ = [
+    "AMEND_PENALTY",
+    "CANCEL_PENALTY",
+    "EDIT_PENALTY",
+    "TIERS",
+    "MessagePacer",
+    "NullRateLimiter",
+    "Tier",
+    "TierLimits",
+    "TradingRateLimiter",
+    "penalty",
+]
 
 Tier = Literal["starter", "intermediate", "pro"]
 """Kraken verification tier."""
@@ -48,13 +59,26 @@ TIERS: dict[str, TierLimits] = {
 }
 """Kraken's tiers (docs/protocol.md#ref-10-1)."""
 
-# Age penalties (seconds since placement or last amend -> extra cost), docs/protocol.md#ref-10-1.
-_CANCEL_PENALTY = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
-_AMEND_PENALTY = ((5, 3), (10, 2), (15, 1))
-_EDIT_PENALTY = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
+# (age limit in seconds, penalty): the first row whose limit is above the order's age applies.
+# Age = seconds since the order was created or last amended (docs/protocol.md#ref-10-1). One
+# table for both sides of the wire: this client's model and the local exchange's counter.
+CANCEL_PENALTY: tuple[tuple[float, int], ...] = (
+    (5, 8),
+    (10, 6),
+    (15, 5),
+    (45, 4),
+    (90, 2),
+    (300, 1),
+)
+"""Cancel order (and each order of a batch cancel): penalty by age; the table has no fixed part."""
+AMEND_PENALTY: tuple[tuple[float, int], ...] = ((5, 3), (10, 2), (15, 1))
+"""Amend order: penalty by age, on top of the fixed +1."""
+EDIT_PENALTY: tuple[tuple[float, int], ...] = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
+"""Edit order: penalty by age, on top of the fixed +1."""
 
 
-def _penalty(table: tuple[tuple[int, int], ...], age: float) -> int:
+def penalty(table: tuple[tuple[float, int], ...], age: float) -> int:
+    """The age penalty of ``table`` for an order ``age`` seconds old (0 past the last row)."""
     for limit, cost in table:
         if age < limit:
             return cost
@@ -156,7 +180,7 @@ class TradingRateLimiter:
         if known is None:
             return
         symbol, born = known
-        cost = _penalty(_CANCEL_PENALTY, self._clock() - born)
+        cost = penalty(CANCEL_PENALTY, self._clock() - born)
         if cost:
             self.charge(symbol, cost, enforce=enforce)
 
@@ -176,8 +200,8 @@ class TradingRateLimiter:
         if known is None:
             return None, 0.0
         symbol, born = known
-        table = _AMEND_PENALTY if kind == "amend" else _EDIT_PENALTY
-        cost = 1 + _penalty(table, self._clock() - born)
+        table = AMEND_PENALTY if kind == "amend" else EDIT_PENALTY
+        cost = 1 + penalty(table, self._clock() - born)
         if kind == "amend":
             # An amend restarts the order's age.
             self._orders[order_id] = (symbol, self._clock())

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import logging
@@ -44,6 +43,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
 
+from ..auth import sign
 from .market import InstrumentSpec
 
 __all__ = [
@@ -102,8 +102,9 @@ class _HttpFailure(Exception):
 def api_sign(secret: str, uri_path: str, nonce: str, postdata: str) -> str:
     """Compute the ``API-Sign`` of a private REST request (docs/protocol.md#ref-3-2).
 
-    This is the exchange's own implementation, deliberately independent of
-    :mod:`kraken_ws.auth`, so that the two check each other.
+    The exchange checks signatures with the client's own :func:`kraken_ws.auth.sign` (one
+    implementation of the rule); Kraken's published test vector checks both sides
+    (``tests/testing/test_http.py``, ``tests/client/test_auth.py``).
 
     Args:
         secret: The base64 API secret.
@@ -114,9 +115,7 @@ def api_sign(secret: str, uri_path: str, nonce: str, postdata: str) -> str:
     Returns:
         base64(HMAC-SHA512(base64decode(secret), uri_path + SHA256(nonce + postdata))).
     """
-    digest = hashlib.sha256((nonce + postdata).encode()).digest()
-    mac = hmac.new(base64.b64decode(secret), uri_path.encode() + digest, hashlib.sha512)
-    return base64.b64encode(mac.digest()).decode()
+    return sign(uri_path, nonce, postdata, secret)
 
 
 def verify_api_sign(secret: str, uri_path: str, nonce: str, postdata: str, signature: str) -> bool:

@@ -29,16 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..ratelimit import TIERS as CLIENT_TIERS
+
 __all__ = [
-    "AMEND_PENALTY",
-    "CANCEL_PENALTY",
-    "EDIT_PENALTY",
     "TIERS",
     "MessageBucket",
     "Tier",
     "TierSpec",
     "TradingCounter",
-    "penalty",
 ]
 
 Tier = Literal["starter", "intermediate", "pro"]
@@ -61,35 +59,13 @@ class TierSpec:
 
 
 TIERS: dict[str, TierSpec] = {
-    "starter": TierSpec(decay=1.0, threshold=60, max_open_orders=60),
-    "intermediate": TierSpec(decay=2.34, threshold=125, max_open_orders=80),
-    "pro": TierSpec(decay=3.75, threshold=180, max_open_orders=225),
+    name: TierSpec(
+        decay=limits.decay, threshold=int(limits.threshold), max_open_orders=max_open_orders
+    )
+    for (name, limits), max_open_orders in zip(CLIENT_TIERS.items(), (60, 80, 225), strict=True)
 }
-"""docs/protocol.md#ref-10-1, by tier name."""
-
-# (age limit in seconds, penalty): the first row whose limit is above the order's age applies.
-# Age = seconds since the order was created or last amended (docs/protocol.md#ref-10-1).
-CANCEL_PENALTY: tuple[tuple[float, int], ...] = (
-    (5, 8),
-    (10, 6),
-    (15, 5),
-    (45, 4),
-    (90, 2),
-    (300, 1),
-)
-"""Cancel order (and each order of a batch cancel): penalty by age; the table has no fixed part."""
-AMEND_PENALTY: tuple[tuple[float, int], ...] = ((5, 3), (10, 2), (15, 1))
-"""Amend order: penalty by age, on top of the fixed +1."""
-EDIT_PENALTY: tuple[tuple[float, int], ...] = ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1))
-"""Edit order: penalty by age, on top of the fixed +1."""
-
-
-def penalty(table: tuple[tuple[float, int], ...], age: float) -> int:
-    """The age penalty of ``table`` for an order ``age`` seconds old (0 past the last row)."""
-    for limit, cost in table:
-        if age < limit:
-            return cost
-    return 0
+"""docs/protocol.md#ref-10-1, by tier name: the client model's counter parameters
+(:data:`kraken_ws.ratelimit.TIERS`) plus the open orders allowed per pair."""
 
 
 class TradingCounter:

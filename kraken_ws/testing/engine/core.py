@@ -14,16 +14,13 @@ from typing import Any
 
 from kraken_ws.models.common import SystemStatus
 from kraken_ws.models.methods.add_order import OrderFieldsBase
+from kraken_ws.ratelimit import AMEND_PENALTY, CANCEL_PENALTY, EDIT_PENALTY, penalty
 
 from ..limits import (
-    AMEND_PENALTY,
-    CANCEL_PENALTY,
-    EDIT_PENALTY,
     TIERS,
     Tier,
     TierSpec,
     TradingCounter,
-    penalty,
 )
 from ..market import MakerFill, Market, rfc3339
 from .account import Account
