@@ -143,7 +143,7 @@ class ConnectionClosedError(ConnectionClosed):
     """The connection closed with an error code or without a close frame."""
 
 
-class _RequestOutcome:
+class _RequestOutcome(TransportError):
     """What a request error says about its request (shared by the two ways a wait can end).
 
     Attributes:
@@ -159,27 +159,24 @@ class _RequestOutcome:
         sent_at: The client clock when the request was queued for sending, if known.
     """
 
-    method: str | None
-    req_id: int | None
-    request: dict[str, Any] | None
-    outcome_unknown: bool
-    sent_at: float | None = None
-
-    def _set_outcome(
+    def __init__(
         self,
-        method: str | None,
-        req_id: int | None,
-        request: dict[str, Any] | None,
-        outcome_unknown: bool,
+        message: str,
+        *,
+        method: str | None = None,
+        req_id: int | None = None,
+        request: dict[str, Any] | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
+        super().__init__(message)
         self.method = method
         self.req_id = req_id
         self.request = request
         self.outcome_unknown = outcome_unknown
-        self.sent_at = None
+        self.sent_at: float | None = None
 
 
-class ConnectionLost(_RequestOutcome, TransportError):
+class ConnectionLost(_RequestOutcome):
     """The connection dropped (or its endpoint failed for good) while a request was in flight.
 
     For order-entry methods the outcome is unknown: the exchange may or may not have acted on the
@@ -193,20 +190,8 @@ class ConnectionLost(_RequestOutcome, TransportError):
         outcome_unknown: ``True`` for order-entry methods.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str | None = None,
-        req_id: int | None = None,
-        request: dict[str, Any] | None = None,
-        outcome_unknown: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self._set_outcome(method, req_id, request, outcome_unknown)
 
-
-class RequestTimeout(_RequestOutcome, TransportError, TimeoutError):
+class RequestTimeout(_RequestOutcome, TimeoutError):
     """No response arrived for a request before its deadline.
 
     The ``req_id`` stays reserved until its answer arrives (a
@@ -218,18 +203,6 @@ class RequestTimeout(_RequestOutcome, TransportError, TimeoutError):
         request: The request as sent (token removed); ``None`` if it was never written.
         outcome_unknown: ``True`` for order-entry methods that were sent: Kraken may have acted.
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str | None = None,
-        req_id: int | None = None,
-        request: dict[str, Any] | None = None,
-        outcome_unknown: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self._set_outcome(method, req_id, request, outcome_unknown)
 
 
 # --- authentication ---------------------------------------------------------------------------

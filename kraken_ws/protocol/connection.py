@@ -18,7 +18,7 @@ plus a timer that calls :meth:`KrakenProtocol.tick` at :meth:`KrakenProtocol.nex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -174,21 +174,12 @@ class KrakenProtocol:
         for pending in self._pending.drain():
             if pending.internal:
                 continue
-            written = pending.req_id not in unsent
-            unknown = pending.order_entry and written
-            message = f"{pending.method} (req_id={pending.req_id}) interrupted: {reason}"
-            if not written:
-                message += "; it was never sent"
-            elif unknown:
-                message += "; outcome unknown, the client resolves it from the executions data"
-            error = ConnectionLost(
-                message,
-                method=pending.method,
-                req_id=pending.req_id,
-                request=pending.wire if written else None,
-                outcome_unknown=unknown,
+            error = _request_error(
+                ConnectionLost,
+                pending,
+                f"interrupted: {reason}",
+                written=pending.req_id not in unsent,
             )
-            error.sent_at = pending.sent_at
             self._events.append(
                 RequestFailed(pending.req_id, pending.method, error, tuple(pending.responses))
             )
@@ -510,23 +501,12 @@ class KrakenProtocol:
         return self._timeout_error(pending, now)
 
     def _timeout_error(self, pending: PendingRequest, now: float) -> RequestTimeout:
-        written = pending.req_id not in self._unsent
-        unknown = pending.order_entry and written
-        message = (
-            f"{pending.method} (req_id={pending.req_id}) got no response within "
-            f"{now - pending.sent_at:.3f}s"
+        return _request_error(
+            RequestTimeout,
+            pending,
+            f"got no response within {now - pending.sent_at:.3f}s",
+            written=pending.req_id not in self._unsent,
         )
-        if unknown:
-            message += "; outcome unknown, the client resolves it from the executions data"
-        error = RequestTimeout(
-            message,
-            method=pending.method,
-            req_id=pending.req_id,
-            request=pending.wire if written else None,
-            outcome_unknown=unknown,
-        )
-        error.sent_at = pending.sent_at
-        return error
 
     def _probe_after(self) -> float | None:
         # Probe a quiet connection at half the watchdog deadline, so that a live but quiet
@@ -555,3 +535,26 @@ class KrakenProtocol:
                 if probe is not None:
                     times.append(self._last_received + probe)
         return min(times) if times else None
+
+
+_E = TypeVar("_E", ConnectionLost, RequestTimeout)
+
+
+def _request_error(kind: type[_E], pending: PendingRequest, what: str, *, written: bool) -> _E:
+    # One wording and one outcome rule for every way a wait can end without its answer: an
+    # order-entry request that was written may have been acted on; one never written was not.
+    unknown = pending.order_entry and written
+    message = f"{pending.method} (req_id={pending.req_id}) {what}"
+    if not written:
+        message += "; it was never sent"
+    elif unknown:
+        message += "; outcome unknown, the client resolves it from the executions data"
+    error = kind(
+        message,
+        method=pending.method,
+        req_id=pending.req_id,
+        request=pending.wire if written else None,
+        outcome_unknown=unknown,
+    )
+    error.sent_at = pending.sent_at
+    return error
