@@ -34,8 +34,8 @@ the bounds.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 import time
 import tracemalloc
