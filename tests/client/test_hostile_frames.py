@@ -496,15 +496,21 @@ class Session:
 
 
 @pytest.fixture
-async def session(request: pytest.FixtureRequest) -> AsyncIterator[Session]:
-    """A session; ``indirect`` parametrization passes extra client options (``strict``)."""
-    options: dict[str, object] = getattr(request, "param", {})
+def lean_heap() -> Iterator[None]:
+    """Freeze the test runner's heap for the session (see ``session``)."""
     # The collector's full passes walk the whole heap, and pytest's (hypothesis, other tests'
     # leftovers) is far larger than a trading process's: freeze what exists before the session,
     # so that the stall and peak figures are the frame's, not the test runner's.
     gc.collect()
     gc.freeze()
-    request.addfinalizer(gc.unfreeze)
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
+async def session(request: pytest.FixtureRequest, lean_heap: None) -> AsyncIterator[Session]:
+    """A session; ``indirect`` parametrization passes extra client options (``strict``)."""
+    options: dict[str, object] = getattr(request, "param", {})
     async with LocalExchange(
         rate=None, seed=11, heartbeat_interval=None, book_levels=100
     ) as exchange:
