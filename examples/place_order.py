@@ -3,7 +3,9 @@
 The feed, not the ``add_order`` reply, is the source of truth for what happened to an order: a
 reply can be lost with the connection (``ConnectionLost.outcome_unknown``) while the order lives
 on. So the stream is opened *before* sending, every order carries a ``cl_ord_id`` chosen here,
-and reports are matched on it, whether they arrive before or after the reply::
+and reports are matched on it, whether they arrive before or after the reply. (An order whose
+reply is lost entirely is resolved by the client itself: ``client.resolve_in_doubt()`` and the
+``OrderResolved`` event; this example follows the order's life after that.)::
 
     python examples/place_order.py
 """
