@@ -136,7 +136,6 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
         )
         options = ClientOptions(
             urls={"public": ws_url, "auth": auth_ws_url, "l3": l3_ws_url},
-            rest_url=rest_url,
             settings=settings,
             reconnect_initial_delay=reconnect_initial_delay,
             reconnect_max_delay=reconnect_max_delay,

@@ -34,6 +34,7 @@ from ..events import (
 from ..exceptions import (
     ConnectError,
     ConnectionLost,
+    InvalidState,
     KrakenAPIError,
     RequestTimeout,
     SessionError,
@@ -75,7 +76,6 @@ class ClientOptions:
     """Everything ``KrakenWSClient(...)`` was given (see its docstring for each)."""
 
     urls: dict[Endpoint, str]
-    rest_url: str
     settings: ConnectionSettings
     reconnect_initial_delay: float
     reconnect_max_delay: float
@@ -173,8 +173,6 @@ class ClientCore:
             InvalidState: The client is closed.
             BaseException: The endpoint failed for good (its error).
         """
-        from ..exceptions import InvalidState
-
         if self.closed:
             raise InvalidState("the client is closed")
         conn = self.connections.get(endpoint)
@@ -314,7 +312,7 @@ class ClientCore:
             self.orders.completed(event)
         elif isinstance(event, RequestFailed):
             error = event.error
-            if isinstance(error, ConnectionLost | RequestTimeout) and error.outcome_unknown:
+            if isinstance(error, ConnectionLost | RequestTimeout):
                 self.orders.doubt(error, connection_gone=isinstance(error, ConnectionLost))
         elif isinstance(event, LateResponse):
             self.orders.late_response(event)

@@ -126,8 +126,12 @@ class OrderSafety:
     # --- what the client tells it ---------------------------------------------------------------
 
     def doubt(self, error: ConnectionLost | RequestTimeout, *, connection_gone: bool) -> None:
-        """An order-entry request ended with an unknown outcome: track it."""
-        if error.request is None or error.method is None:
+        """A request ended without its answer: track it if it may have changed orders.
+
+        The one place that decides: only an order-entry request that was written
+        (``outcome_unknown``) is in doubt; a ping or a subscribe that timed out is not.
+        """
+        if not error.outcome_unknown or error.request is None or error.method is None:
             return
         entries = self.ledger.add(
             error.method,
