@@ -32,6 +32,13 @@ from kraken_ws.testing import FaultProxy, LocalExchange
 from .conftest import SCALE
 
 FAR_BELOW = Decimal("1000.0")  # a BTC/USD buy that rests and never fills
+RESTING: dict[str, Any] = {
+    "order_type": "limit",
+    "side": "buy",
+    "symbol": "BTC/USD",
+    "order_qty": Decimal("0.01"),
+    "limit_price": FAR_BELOW,
+}
 
 
 @pytest.fixture
@@ -119,11 +126,7 @@ async def test_half_open_order_is_reported_placed(
         started = time.monotonic()
         with pytest.raises((RequestTimeout, ConnectionLost)) as caught:
             await client.add_order(
-                order_type="limit",
-                side="buy",
-                symbol="BTC/USD",
-                order_qty=Decimal("0.01"),
-                limit_price=FAR_BELOW,
+                **RESTING,
                 cl_ord_id="half-open-1",
             )
         elapsed = time.monotonic() - started
@@ -158,11 +161,7 @@ async def test_order_dropped_before_reaching_the_exchange_is_not_placed(
         auth_proxy.stall("upstream")  # the order never reaches the exchange
         with pytest.raises((RequestTimeout, ConnectionLost)) as caught:
             await client.add_order(
-                order_type="limit",
-                side="buy",
-                symbol="BTC/USD",
-                order_qty=Decimal("0.01"),
-                limit_price=FAR_BELOW,
+                **RESTING,
                 cl_ord_id="lost-1",
             )
         assert getattr(caught.value, "outcome_unknown", False) is True
@@ -176,30 +175,18 @@ async def test_order_dropped_before_reaching_the_exchange_is_not_placed(
 async def test_auto_cl_ord_id_makes_orders_findable(exchange: LocalExchange) -> None:
     async with make_client(exchange, None) as client:
         result = await client.add_order(
-            order_type="limit",
-            side="buy",
-            symbol="BTC/USD",
-            order_qty=Decimal("0.01"),
-            limit_price=FAR_BELOW,
+            **RESTING,
         )
         assert result.cl_ord_id is not None
         assert len(result.cl_ord_id) == 36
         tagged = await client.add_order(
-            order_type="limit",
-            side="buy",
-            symbol="BTC/USD",
-            order_qty=Decimal("0.01"),
-            limit_price=FAR_BELOW,
+            **RESTING,
             order_userref=5,
         )
         assert tagged.cl_ord_id is None  # the user's own tag is enough (and exclusive)
     async with make_client(exchange, None, auto_cl_ord_id=False) as client:
         plain = await client.add_order(
-            order_type="limit",
-            side="buy",
-            symbol="BTC/USD",
-            order_qty=Decimal("0.01"),
-            limit_price=FAR_BELOW,
+            **RESTING,
         )
         assert plain.cl_ord_id is None
 
@@ -212,11 +199,7 @@ async def test_reused_req_id_never_gets_another_orders_answer(exchange: LocalExc
         exchange.delay_responses(1.0, "add_order")
         with pytest.raises(RequestTimeout) as caught:
             await client.add_order(
-                order_type="limit",
-                side="buy",
-                symbol="BTC/USD",
-                order_qty=Decimal("0.01"),
-                limit_price=FAR_BELOW,
+                **RESTING,
                 cl_ord_id="first",
                 req_id=100,
                 timeout=0.3,
@@ -226,11 +209,7 @@ async def test_reused_req_id_never_gets_another_orders_answer(exchange: LocalExc
         exchange.delay_responses(0, "add_order")
         with pytest.raises(InvalidState, match="req_id 100 is reserved"):
             await client.add_order(
-                order_type="limit",
-                side="buy",
-                symbol="BTC/USD",
-                order_qty=Decimal("0.01"),
-                limit_price=FAR_BELOW,
+                **RESTING,
                 cl_ord_id="second",
                 req_id=100,
             )
@@ -244,11 +223,7 @@ async def test_reused_req_id_never_gets_another_orders_answer(exchange: LocalExc
         first_id = resolved.order_id
         # The answer is in: the id is free again and answers only its new request.
         retry = await client.add_order(
-            order_type="limit",
-            side="buy",
-            symbol="BTC/USD",
-            order_qty=Decimal("0.01"),
-            limit_price=FAR_BELOW,
+            **RESTING,
             cl_ord_id="second",
             req_id=100,
         )
@@ -346,11 +321,7 @@ async def test_policy_close_on_public_does_not_stop_trading(exchange: LocalExcha
         assert failed.endpoint == "public"
         assert await client.ping(endpoint="auth") >= 0
         result = await client.add_order(
-            order_type="limit",
-            side="buy",
-            symbol="BTC/USD",
-            order_qty=Decimal("0.01"),
-            limit_price=FAR_BELOW,
+            **RESTING,
         )
         assert result.order_id
         with pytest.raises(ConnectionClosed):
@@ -366,11 +337,7 @@ async def test_cancelled_call_leaves_its_order_tracked(exchange: LocalExchange) 
         exchange.delay_responses(0.5, "add_order")
         call = asyncio.create_task(
             client.add_order(
-                order_type="limit",
-                side="buy",
-                symbol="BTC/USD",
-                order_qty=Decimal("0.01"),
-                limit_price=FAR_BELOW,
+                **RESTING,
                 cl_ord_id="walked-away",
                 req_id=55,
             )
