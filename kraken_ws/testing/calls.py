@@ -9,7 +9,6 @@ so handlers never need to know about that fault.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -20,7 +19,7 @@ from .faults import FaultState
 from .http import TokenStore
 from .market import rfc3339
 
-__all__ = ["Call", "RequestError", "TokenCheck", "epoch", "validation_error"]
+__all__ = ["Call", "RequestError", "TokenCheck", "validation_error"]
 
 
 class RequestError(Exception):
@@ -45,17 +44,6 @@ def validation_error(exc: ValidationError, method: str) -> RequestError:
     if field and first["type"] not in ("value_error", "assertion_error"):
         return RequestError(f"EGeneral:Invalid arguments:{field}")
     return RequestError("EGeneral:Invalid arguments")
-
-
-def epoch(timestamp: str) -> float:
-    """Epoch seconds of an RFC3339 timestamp (checked by the request models)."""
-    text = timestamp.replace("z", "Z").replace("t", "T")
-    if "." in text:
-        # fromisoformat takes at most 6 fractional digits.
-        head, _, rest = text.partition(".")
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 class Call:

@@ -39,8 +39,9 @@ from kraken_ws.models.methods.cancel_order import (
 )
 from kraken_ws.models.methods.edit_order import EditOrderParams, EditOrderResult, EditOrderSuccess
 
-from .calls import Call, RequestError, TokenCheck, epoch, validation_error
+from .calls import Call, RequestError, TokenCheck, validation_error
 from .engine import EngineError, MatchingEngine
+from .market import epoch
 from .router import Handler
 
 __all__ = ["Trading"]

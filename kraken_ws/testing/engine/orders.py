@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from kraken_ws.models.common import SystemStatus
 from kraken_ws.models.methods.add_order import AddOrderConditional, OrderFieldsBase
 
-from ..market import InstrumentSpec, Market, SymbolMarket, rfc3339
+from ..market import InstrumentSpec, Market, SymbolMarket, epoch, rfc3339
 from .account import Account
 
 __all__ = [
@@ -173,10 +172,6 @@ def trailing_trigger(order: Order, peak: Decimal, spec: InstrumentSpec) -> Decim
     return spec.price(peak + sign * offset)
 
 
-def _parse_time(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
-
-
 class OrderEntry:
     """Builds orders from request fields, with every check that can refuse them.
 
@@ -256,7 +251,7 @@ class OrderEntry:
         )
         if o.expire_time is not None:
             order.expire_time = o.expire_time
-            order.expire_at = _parse_time(o.expire_time)
+            order.expire_at = epoch(o.expire_time)
             if order.expire_at <= now:
                 raise EngineError("EGeneral:Invalid arguments:expire_time")
         self._arm_triggers(order, o, sym)

@@ -37,7 +37,14 @@ What lives where:
 from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS
 
 from .book import BookOrder, L3Event, TickResult, TradeRecord
-from .instruments import DEFAULT_INSTRUMENTS, InstrumentSpec, L3EventKind, WireSide, rfc3339
+from .instruments import (
+    DEFAULT_INSTRUMENTS,
+    InstrumentSpec,
+    L3EventKind,
+    WireSide,
+    epoch,
+    rfc3339,
+)
 from .symbol import Candle, FillListener, MakerFill, Market, SymbolMarket
 
 # The depths and intervals are the models' (one source for the CLI, replay and this exchange).
@@ -58,5 +65,6 @@ __all__ = [
     "TickResult",
     "TradeRecord",
     "WireSide",
+    "epoch",
     "rfc3339",
 ]

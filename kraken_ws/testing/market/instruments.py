@@ -17,6 +17,7 @@ __all__ = [
     "InstrumentSpec",
     "L3EventKind",
     "WireSide",
+    "epoch",
     "rfc3339",
 ]
 
@@ -24,6 +25,17 @@ WireSide: TypeAlias = Literal["bids", "asks"]
 """A side as book frames name it (``"bids"``/``"asks"``); ``kraken_ws.book.BookSide`` is the
 reader's ``"bid"``/``"ask"``."""
 L3EventKind: TypeAlias = Literal["add", "modify", "delete"]
+
+
+def epoch(timestamp: str) -> float:
+    """Epoch seconds of an RFC3339 timestamp (checked by the request models)."""
+    text = timestamp.replace("z", "Z").replace("t", "T")
+    if "." in text:
+        # fromisoformat takes at most 6 fractional digits.
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def rfc3339(ts: float, digits: int = 6) -> str:
