@@ -1,12 +1,12 @@
 """kraken-ws: a typed, exact-decimal SDK for the Kraken Spot WebSocket API v2.
 
-Start with :func:`decode` / :func:`encode` for the wire format, :class:`KrakenWSClient` for a
-connection, :mod:`kraken_ws.book` for order books and :mod:`kraken_ws.testing` for the local
+Start with `decode` / `encode` for the wire format, `KrakenWSClient` for a
+connection, `kraken_ws.book` for order books and `kraken_ws.testing` for the local
 exchange. The exceptions users catch and the events the client yields are exported here too.
 
 The python-kraken-sdk facade (``SpotWSClient``, ``SpotOrderBookClient``...) is importable from
 here but loaded only when first used: ``import kraken_ws`` does not load it (its home is
-:mod:`kraken_ws.spot`).
+`kraken_ws.spot`).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -2,7 +2,7 @@
 
 Private channels and every trading method carry a short-lived token in ``params.token``. The
 token comes from ``POST /0/private/GetWebSocketsToken``, signed with the API secret
-(docs/protocol.md#ref-3). :class:`TokenProvider` fetches it, caches it, and makes sure that however
+(docs/protocol.md#ref-3). `TokenProvider` fetches it, caches it, and makes sure that however
 many coroutines ask at once, only one request is in flight.
 
 Secrets never leave this module in clear: the key, the secret and the token are absent from every
@@ -165,7 +165,7 @@ class TokenProvider:
         return self._token
 
     def invalidate(self) -> None:
-        """Forget the cached token so that the next :meth:`get` fetches a fresh one."""
+        """Forget the cached token so that the next `get` fetches a fresh one."""
         self._token = None
 
     async def get(self, *, refresh: bool = False) -> str:

@@ -2,7 +2,7 @@
 
 The client's defaults, the CLI's ``--live`` and the python-kraken-sdk facade all start from
 these; tests never use them (there is no internet there: they point everything at a
-:class:`~kraken_ws.testing.LocalExchange`).
+`LocalExchange`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The events the client yields besides channel frames: lifecycle and order safety.
 
 ``async for event in client`` yields typed channel frames (``BookUpdate``, ``ExecutionsUpdate``,
-...) and these: connection lifecycle (:class:`Connected`, :class:`Disconnected`,
-:class:`Reconnecting`, :class:`Resubscribed`, :class:`ConnectionFailed`), consumer and book
-health (:class:`EventsDropped`, :class:`BookResync`) and order safety (:class:`OrderResolved`,
-:class:`LateResponse`, :class:`FillsRecovered`, :class:`SequenceGap`).
+...) and these: connection lifecycle (`Connected`, `Disconnected`,
+`Reconnecting`, `Resubscribed`, `ConnectionFailed`), consumer and book
+health (`EventsDropped`, `BookResync`) and order safety (`OrderResolved`,
+`LateResponse`, `FillsRecovered`, `SequenceGap`).
 
 All are frozen dataclasses: cheap, immutable, typed, and they never go on the wire. Each has a
 ``channel`` attribute that is ``None``, so ``event.channel`` works on anything the client yields.
@@ -176,7 +176,7 @@ class FillsRecovered:
 
 
 OrderOutcome: TypeAlias = Literal["placed", "not_placed", "applied", "not_applied", "unknown"]
-"""How an in-doubt request ended, as Kraken's own data shows it (see :class:`OrderResolved`)."""
+"""How an in-doubt request ended, as Kraken's own data shows it (see `OrderResolved`)."""
 
 
 @dataclass(frozen=True, slots=True)

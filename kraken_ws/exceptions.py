@@ -29,8 +29,8 @@
         ├── ChecksumMismatch              .symbol, .expected, .computed (only if asked for)
         └── BookIntegrityError            update before snapshot, crossed book
 
-Server errors are mapped by :func:`api_error_for`: exact strings first, then the ``E<Class>:``
-prefix. Every :class:`KrakenAPIError` keeps the raw error string, the method and the ``req_id``.
+Server errors are mapped by `api_error_for`: exact strings first, then the ``E<Class>:``
+prefix. Every `KrakenAPIError` keeps the raw error string, the method and the ``req_id``.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class _RequestOutcome(TransportError):
         outcome_unknown: ``True`` when the exchange may have acted on the request: an
             order-entry method that was written to the socket and got no answer. The client
             then tracks it as in doubt and resolves it from Kraken's own data (see
-            :meth:`KrakenWSClient.in_doubt_orders
+            `KrakenWSClient.in_doubt_orders
             <kraken_ws.client.KrakenWSClient.in_doubt_orders>`).
         sent_at: The client clock when the request was queued for sending, if known.
     """
@@ -181,7 +181,7 @@ class ConnectionLost(_RequestOutcome):
 
     For order-entry methods the outcome is unknown: the exchange may or may not have acted on the
     request. The client resolves it from the ``executions`` data once the auth endpoint is back
-    (an :class:`~kraken_ws.protocol.events.OrderResolved` event).
+    (an `OrderResolved` event).
 
     Attributes:
         method: The request's method.
@@ -195,7 +195,7 @@ class RequestTimeout(_RequestOutcome, TimeoutError):
     """No response arrived for a request before its deadline.
 
     The ``req_id`` stays reserved until its answer arrives (a
-    :class:`~kraken_ws.protocol.events.LateResponse` event) or the connection closes.
+    `LateResponse` event) or the connection closes.
 
     Attributes:
         method: The request's method.
@@ -394,7 +394,7 @@ def api_error_for(
     symbol: str | None = None,
     response: Any = None,
 ) -> KrakenAPIError:
-    """Build the most specific :class:`KrakenAPIError` for a server error string.
+    """Build the most specific `KrakenAPIError` for a server error string.
 
     Args:
         error: The raw ``error`` string of the response.

@@ -1,12 +1,12 @@
 """Local models of Kraken's rate limits, so the client can refuse before the exchange does.
 
-* :class:`TradingRateLimiter` models the per-pair matching-engine counter
+* `TradingRateLimiter` models the per-pair matching-engine counter
 (docs/protocol.md#ref-10-1):
   every transaction adds to a pair's counter, the counter decays every second by a tier-based
   amount, and at the tier threshold Kraken answers ``EOrder:Rate limit exceeded``. Cancels and
   amends of young orders cost more (the age penalty table). The model is conservative: it only
   knows the orders this client placed, and charges the fixed costs the docs list.
-* :class:`MessagePacer` is a token bucket for subscription bursts: Kraken's per-connection
+* `MessagePacer` is a token bucket for subscription bursts: Kraken's per-connection
   message rate is unpublished ("varies with load"), and a burst of subscribes is the classic way
   to earn ``Exceeded msg rate``.
 

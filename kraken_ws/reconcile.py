@@ -8,7 +8,7 @@ An order-entry request (``add_order``, ``amend_order``, ``edit_order``, ``cancel
 the socket and then got no answer (connection lost, watchdog, timeout, endpoint failure) has an
 unknown outcome: Kraken may have acted on it. The client raises ``ConnectionLost`` or
 ``RequestTimeout`` with ``outcome_unknown=True`` at once, and records the request here as an
-:class:`InDoubtOrder`. It is then resolved from Kraken's own data, whichever comes first:
+`InDoubtOrder`. It is then resolved from Kraken's own data, whichever comes first:
 
 * a **late answer** (the request's ``req_id`` stayed reserved, so the answer can only be its own);
 * a **live execution report** on the user's ``executions`` subscription that names the order;

@@ -5,7 +5,7 @@ Theory of operation
 
 The client never decides ad hoc whether to reconnect. Two small pure pieces decide for it:
 
-* :func:`classify_error` looks at why a connection ended and answers ``None`` (reconnect) or
+* `classify_error` looks at why a connection ended and answers ``None`` (reconnect) or
   the exception to raise to the user (give up). Kraken's own SDK treats close code **1008**
   (policy violation) as terminal and everything else, including an abrupt drop (1006), a
   server restart (1001, 1012), an internal error (1011) and a normal close (1000), as
@@ -13,7 +13,7 @@ The client never decides ad hoc whether to reconnect. Two small pure pieces deci
   with Kraken's error string) are terminal too: retrying would only burn the IP's connection budget
   and, for ``EAPI:Invalid key``, earn a temporary lockout. A token request lost in transit (a
   network error as its cause) is retried like any other drop.
-* :func:`backoff` yields the delays between attempts: exponential growth capped at
+* `backoff` yields the delays between attempts: exponential growth capped at
   ``max_delay``, with **full jitter** (a uniform draw in ``[0, delay]``) so that many clients
   dropped by the same server restart do not come back in lockstep. Cloudflare bans an IP after
   about 150 attempts in ten minutes, so the cap must stay in the seconds, not milliseconds.

@@ -1,6 +1,6 @@
-"""One side of an L2 book (:class:`_Ladder`): sorted parallel lists, bulk loads, truncation.
+"""One side of an L2 book (`_Ladder`): sorted parallel lists, bulk loads, truncation.
 
-The data structure under :class:`~kraken_ws.book.l2.OrderBook`, apart so that the engine's
+The data structure under `OrderBook`, apart so that the engine's
 rules (what a message does to a book) read on their own.
 """
 
@@ -40,7 +40,7 @@ class _Ladder:
     level of every update arrives as a new ``Decimal``. One search finds the level; a new or
     removed level is one ``memmove`` per list (at most ~1,000 pointers); nothing is re-sorted
     per level. Snapshots and updates longer than ``_BULK_LEVELS`` are sorted once instead
-    (:meth:`load`), so no message costs more than O(n log n) in its levels. Bids are kept
+    (`load`), so no message costs more than O(n log n) in its levels. Bids are kept
     ascending too and read from the end, so the best levels of both sides are where slices
     are cheapest and a snapshot's worst-first truncation is one slice.
 
@@ -241,7 +241,7 @@ def _best_levels(
     many entries, first by a stable partial selection), so the entries of one price stay in
     arrival order: the last one decides (qty 0 deletes), and a level that survives keeps the
     price object it was created with, that of the first entry after the last delete (what
-    :meth:`_Ladder.apply` does). Only the best prices are resolved, until ``depth`` are kept.
+    `_Ladder.apply` does). Only the best prices are resolved, until ``depth`` are kept.
 
     Cost: O(n log n) at worst. The wire's sides arrive sorted, which the sort does in linear
     time; shuffled input is first narrowed to the ``_SELECT`` best entries in O(n log k), and

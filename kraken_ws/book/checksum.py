@@ -84,7 +84,7 @@ def checksum_token(value: Decimal, precision: int | None = None) -> str:
 
     Raises:
         ValueError: Padding to ``precision`` would add more than ``MAX_EXPONENT`` (400) zeros
-            (no pair has such a precision; :class:`~kraken_ws.book.OrderBook` refuses one).
+            (no pair has such a precision; `OrderBook` refuses one).
     """
     # str() is about twice as fast as format(..., "f") but switches to exponent form for tiny
     # or huge values (Decimal("1E-8"), Decimal("0E-8")); those fall back to "f", which never
@@ -176,7 +176,7 @@ def book_checksum(
         qty_precision: Decimals to pad quantities to, or ``None``.
 
     Returns:
-        The unsigned CRC32 of :func:`checksum_string`.
+        The unsigned CRC32 of `checksum_string`.
     """
     return crc32_unsigned(checksum_string(asks, bids, price_precision, qty_precision))
 
@@ -252,6 +252,6 @@ def level3_checksum(
         qty_precision: Decimals to pad quantities to, or ``None``.
 
     Returns:
-        The unsigned CRC32 of :func:`level3_checksum_string`.
+        The unsigned CRC32 of `level3_checksum_string`.
     """
     return crc32_unsigned(level3_checksum_string(asks, bids, price_precision, qty_precision))

@@ -46,7 +46,7 @@ class ApplyResult(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class BookView:
-    """An immutable copy of an :class:`OrderBook` at one moment.
+    """An immutable copy of an `OrderBook` at one moment.
 
     Attributes:
         symbol: The book's symbol.
@@ -74,7 +74,7 @@ class OrderBook(BookState):
 
     A pure engine: it applies decoded messages, truncates to the subscribed depth and verifies
     Kraken's checksum, and knows nothing about sockets or time. Deciding to resubscribe after a
-    mismatch is the caller's job (see :class:`~kraken_ws.book.BookManager`).
+    mismatch is the caller's job (see `BookManager`).
 
     Args:
         symbol: The pair, e.g. ``"BTC/USD"``.
@@ -137,15 +137,15 @@ class OrderBook(BookState):
         """Apply one decoded ``book`` message and verify its checksum.
 
         Every level is applied in array order (a price may repeat; ``qty`` 0 deletes it), then
-        each side is truncated to :attr:`depth`, then the checksum of the result is compared
+        each side is truncated to `depth`, then the checksum of the result is compared
         with the server's. A mismatch marks the book invalid and is reported in the result; it
         never raises. A snapshot resets the book and makes it valid again if it verifies; an
         update to an invalid book is still applied but the book stays invalid until then.
 
         Args:
-            message: A :class:`BookSnapshot` or :class:`BookUpdate` frame (only the data items of
-                this book's symbol are applied), or one :class:`BookData` item.
-            snapshot: Only for a bare :class:`BookData`: whether it is a snapshot. Frames say it
+            message: A `BookSnapshot` or `BookUpdate` frame (only the data items of
+                this book's symbol are applied), or one `BookData` item.
+            snapshot: Only for a bare `BookData`: whether it is a snapshot. Frames say it
                 themselves.
 
         Returns:
@@ -336,7 +336,7 @@ class OrderBook(BookState):
 
         A buyer consumes the **asks** (``side="ask"``), a seller consumes the **bids**
         (``side="bid"``). Levels are walked best first; the last one is used partially. Only the
-        levels held (at most :attr:`depth`) are considered.
+        levels held (at most `depth`) are considered.
 
         Args:
             side: The side whose liquidity is consumed.
@@ -366,7 +366,7 @@ class OrderBook(BookState):
         """Return an immutable copy of the book.
 
         Returns:
-            A :class:`BookView` with every level held, best first on each side.
+            A `BookView` with every level held, best first on each side.
         """
         return BookView(
             symbol=self._symbol,

@@ -34,7 +34,7 @@ _SELECT_ORDERS = 20_000
 
 @dataclass(frozen=True, slots=True)
 class L3Order:
-    """One resting order in an :class:`L3Book`.
+    """One resting order in an `L3Book`.
 
     Attributes:
         order_id: Kraken's order id.
@@ -267,7 +267,7 @@ class L3Book(BookState):
           deletes the order. An unknown id is added at the tail.
         * ``delete``: the order is removed (an unknown id is ignored).
 
-        Then each side is truncated to :attr:`depth` price levels (Kraken sends no deletes for
+        Then each side is truncated to `depth` price levels (Kraken sends no deletes for
         levels pushed out of scope) and the checksum is compared. A mismatch marks the book
         invalid and is reported, never raised.
 

@@ -3,14 +3,14 @@
 The one place for the loop every consumer of books runs: track a book when it is asked for,
 feed it every frame (``book`` and ``level3`` frames to their book, ``instrument`` frames to both
 kinds for their checksum precisions), hand out the resyncs that are due (paced per symbol by
-:class:`~kraken_ws.book.manager.BookManager`), and clear every book of a channel when the
+`BookManager`), and clear every book of a channel when the
 connection that fed it goes (the snapshot after the resubscription rebuilds them).
 
-Pure like the rest of :mod:`kraken_ws.book`: no I/O, no clock (``now`` is passed in). The client
-(:mod:`kraken_ws.client._books`) adds what needs I/O on top: an event per book to wait on, and the
-resubscribe requests, which :meth:`KrakenProtocol.resubscribe
+Pure like the rest of `kraken_ws.book`: no I/O, no clock (``now`` is passed in). The client
+(`kraken_ws.client._books`) adds what needs I/O on top: an event per book to wait on, and the
+resubscribe requests, which `KrakenProtocol.resubscribe
 <kraken_ws.protocol.connection.KrakenProtocol.resubscribe>` builds. Replay
-(:class:`~kraken_ws.recording.Replayer`) uses it with no I/O at all.
+(`Replayer`) uses it with no I/O at all.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ __all__ = ["BookEvent", "BookManager", "BookUpdated", "ResyncNeeded"]
 class BookUpdated(NamedTuple):
     """A tracked book applied a message and its checksum verified (an immutable named tuple).
 
-    A named tuple, like :class:`~kraken_ws.book.ApplyResult`: one is built per book message.
+    A named tuple, like `ApplyResult`: one is built per book message.
 
     Attributes:
         symbol: The pair.
@@ -53,7 +53,7 @@ class ResyncNeeded:
 
 
 BookEvent: TypeAlias = BookUpdated | ResyncNeeded
-"""What :meth:`BookManager.feed` reports."""
+"""What `BookManager.feed` reports."""
 
 _Book: TypeAlias = OrderBook | L3Book
 # tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
@@ -78,14 +78,14 @@ class _Resync:
 class BookManager:
     """Books for many symbols, fed decoded frames, with paced resync requests.
 
-    Feed every decoded frame to :meth:`feed`. ``book`` frames go to the L2 book of their
+    Feed every decoded frame to `feed`. ``book`` frames go to the L2 book of their
     symbol, ``level3`` frames to its L3 book, ``instrument`` frames update the checksum
     precisions of every pair they list (kept for pairs tracked later), anything else is
     ignored. A checksum mismatch (or an update for a book that has no snapshot) marks that one
-    book invalid and reports :class:`ResyncNeeded`; its updates are then ignored until a
+    book invalid and reports `ResyncNeeded`; its updates are then ignored until a
     snapshot arrives, while every other book keeps applying.
 
-    The client resubscribes the symbols :meth:`resync_due` returns. Requests are paced per
+    The client resubscribes the symbols `resync_due` returns. Requests are paced per
     symbol: at least ``resync_interval`` seconds apart, doubling after each consecutive failed
     resync up to ``max_resync_interval`` (resubscribing on every bad update trips Kraken's
     ``Exceeded msg rate``). The caller passes ``now``; nothing here reads a clock or sleeps.
@@ -112,8 +112,8 @@ class BookManager:
         Args:
             symbol: The pair, e.g. ``"BTC/USD"``.
             depth: The subscribed depth.
-            level3: Keep an order-by-order :class:`L3Book` fed by ``level3`` frames instead
-                of an L2 :class:`OrderBook` fed by ``book`` frames.
+            level3: Keep an order-by-order `L3Book` fed by ``level3`` frames instead
+                of an L2 `OrderBook` fed by ``book`` frames.
 
         Returns:
             The new, empty book (it waits for a snapshot).
@@ -145,7 +145,7 @@ class BookManager:
             symbol: The pair.
 
         Returns:
-            The :class:`OrderBook` or :class:`L3Book`.
+            The `OrderBook` or `L3Book`.
         """
         return self._books.get(symbol)
 
@@ -156,7 +156,7 @@ class BookManager:
             symbol: The pair.
 
         Returns:
-            The tracked :class:`OrderBook`.
+            The tracked `OrderBook`.
 
         Raises:
             KeyError: ``symbol`` has no L2 book here.
@@ -173,7 +173,7 @@ class BookManager:
             symbol: The pair.
 
         Returns:
-            The tracked :class:`L3Book`.
+            The tracked `L3Book`.
 
         Raises:
             KeyError: ``symbol`` has no L3 book here.
@@ -195,7 +195,7 @@ class BookManager:
             symbol: The pair.
 
         Returns:
-            The precisions from the last ``instrument`` frame or :meth:`set_precision`.
+            The precisions from the last ``instrument`` frame or `set_precision`.
         """
         return self._precisions.get(symbol)
 
@@ -228,7 +228,7 @@ class BookManager:
         Returns:
             One event per data item of a tracked symbol that was applied or failed. Nothing for
             ignored frames, untracked symbols, or updates to a book that already reported
-            :class:`ResyncNeeded` and awaits its snapshot.
+            `ResyncNeeded` and awaits its snapshot.
         """
         events: list[BookEvent] = []
         if isinstance(message, BookUpdate | BookSnapshot):
@@ -371,5 +371,5 @@ class BookManager:
 
     @property
     def pending_resyncs(self) -> list[str]:
-        """Symbols with a resubscribe requested but not yet returned by :meth:`resync_due`."""
+        """Symbols with a resubscribe requested but not yet returned by `resync_due`."""
         return [symbol for symbol, state in self._resync.items() if state.pending]

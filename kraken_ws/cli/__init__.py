@@ -1,11 +1,11 @@
 """The ``kraken-ws`` command line (also ``python -m kraken_ws``).
 
 Streaming commands (``book``, ``ticker``, ``trades``, ``ohlc``, ``record``) run against a local
-exchange started in-process by default (:class:`~kraken_ws.testing.LocalExchange`), against
+exchange started in-process by default (`LocalExchange`), against
 Kraken with ``--live``, or against any endpoint with ``--ws-url``. Errors are one line on
 stderr; exit codes: 0 ok, 1 runtime failure, 2 usage error.
 
-Where it lives: ``group`` (the click group :func:`main`, errors and exit codes, the option
+Where it lives: ``group`` (the click group `main`, errors and exit codes, the option
 checks commands share), ``sources`` (the embedded exchange, ``--live`` or ``--ws-url``;
 ``--duration``), ``live`` (displays that redraw in place), ``streaming`` (``book``, ``ticker``,
 ``trades``, ``ohlc``), ``record_replay`` (``record``, ``replay``), ``admin`` (``serve``,

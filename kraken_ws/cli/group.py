@@ -1,6 +1,6 @@
 """The ``kraken-ws`` click group, its one-line errors and exit codes, and shared option checks.
 
-Exit codes: 0 ok, 1 runtime failure (:func:`_run` maps the library's errors), 2 usage error.
+Exit codes: 0 ok, 1 runtime failure (`_run` maps the library's errors), 2 usage error.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where a streaming command's frames come from, and when it stops.
 
-The embedded :class:`~kraken_ws.testing.LocalExchange` by default (it works offline), Kraken with
+The embedded `LocalExchange` by default (it works offline), Kraken with
 ``--live``, any endpoint with ``--ws-url``; ``--duration`` and Ctrl-C stop the command.
 """
 

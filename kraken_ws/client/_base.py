@@ -8,7 +8,7 @@ __all__ = ["ClientBase"]
 
 
 class ClientBase:
-    """What every part of ``KrakenWSClient`` can use: its :class:`~._core.ClientCore`.
+    """What every part of ``KrakenWSClient`` can use: its `ClientCore`.
 
     Attributes:
         auto_cl_ord_id: Whether orders without client ids get a ``cl_ord_id`` of our own.

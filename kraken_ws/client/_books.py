@@ -1,8 +1,8 @@
 """Live books, the client's side: readiness, resyncs on the connection's timer, clearing on loss.
 
 The books themselves (apply, checksum, which symbol needs a resync and when, clearing on a lost
-connection) are the pure :class:`~kraken_ws.book.live.LiveBooks`. This module adds what needs
-I/O: an :class:`asyncio.Event` per book that ``client.book()`` waits on, and the resubscribe sent
+connection) are the pure `LiveBooks`. This module adds what needs
+I/O: an `asyncio.Event` per book that ``client.book()`` waits on, and the resubscribe sent
 when a book's resync is due (built by the protocol, sent by the connection's timer).
 """
 
@@ -33,7 +33,7 @@ _CHANNEL_OF: dict[Endpoint, BookChannel] = {"public": "book", "l3": "level3"}
 
 
 class BooksOwner(Protocol):
-    """What :class:`LiveBooks` needs from the client."""
+    """What `LiveBooks` needs from the client."""
 
     def emit(self, event: ClientEvent) -> None:
         """Hand an event to every consumer."""

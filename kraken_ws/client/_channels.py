@@ -2,7 +2,7 @@
 
 ``subscribe``/``unsubscribe`` take a channel's params model; the ``subscribe_*`` helpers take
 explicit keyword arguments. ``book()`` and ``level3()`` return books kept live by the client
-(:mod:`._books`).
+(`._books`).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ChannelMethods(ClientBase):
             SessionError: The token was refused twice.
             ConnectionLost: The connection dropped before every ack arrived. The subscription
                 stays registered and is replayed on reconnect (a ``Resubscribed`` event follows);
-                call :meth:`unsubscribe` to drop it.
+                call `unsubscribe` to drop it.
         """
         channel = params.channel
         endpoint = endpoint_for_channel(channel)
@@ -136,7 +136,7 @@ class ChannelMethods(ClientBase):
         snapshot: bool | None = None,
         timeout: float | None = None,
     ) -> list[SubscribeSuccess]:
-        """Subscribe to ``book`` (level 2) frames. For a maintained book use :meth:`book`.
+        """Subscribe to ``book`` (level 2) frames. For a maintained book use `book`.
 
         Args:
             symbols: Pairs.
@@ -291,7 +291,7 @@ class ChannelMethods(ClientBase):
         snapshot: bool | None = None,
         timeout: float | None = None,
     ) -> list[SubscribeSuccess]:
-        """Subscribe to ``level3`` frames (level3 endpoint, token added). See :meth:`level3`.
+        """Subscribe to ``level3`` frames (level3 endpoint, token added). See `level3`.
 
         Args:
             symbols: Pairs.
@@ -323,7 +323,7 @@ class ChannelMethods(ClientBase):
             timeout: Seconds to wait for the snapshot.
 
         Returns:
-            The live :class:`~kraken_ws.book.OrderBook`.
+            The live `OrderBook`.
         """
         return await self._live_book("book", symbol, depth, timeout)  # type: ignore[return-value]
 
@@ -338,7 +338,7 @@ class ChannelMethods(ClientBase):
             timeout: Seconds to wait for the snapshot.
 
         Returns:
-            The live :class:`~kraken_ws.book.L3Book`.
+            The live `L3Book`.
         """
         return await self._live_book("level3", symbol, depth, timeout)  # type: ignore[return-value]
 

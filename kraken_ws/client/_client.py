@@ -1,8 +1,8 @@
 """``KrakenWSClient``: the typed asyncio client for the Kraken Spot WebSocket API v2.
 
 The class is assembled from its parts: lifecycle, events, ``send()`` and order safety here,
-subscriptions and live books in :mod:`._channels`, trading in :mod:`._trading`; all of them
-delegate to one :class:`~._core.ClientCore`.
+subscriptions and live books in `._channels`, trading in `._trading`; all of them
+delegate to one `ClientCore`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
         connector: Opens transports (default: websockets). Tests pass a memory connector.
         token_provider: Supplies WebSocket tokens (default: REST via ``httpx``).
         rate_limiter: Optional local model of the per-pair trading counter; raises
-            :class:`~kraken_ws.exceptions.RateLimitError` before sending an order that would
+            `RateLimitError` before sending an order that would
             exceed it.
         subscribe_rate: Subscription messages per second per connection (paced).
         subscribe_burst: Subscription messages sent without pacing.
@@ -188,14 +188,14 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
     async def close(self) -> None:
         """Close every connection and stop every task (idempotent).
 
-        Pending requests fail with :class:`~kraken_ws.exceptions.ConnectionLost`; iterators
+        Pending requests fail with `ConnectionLost`; iterators
         stop after the events already queued.
         """
         await self._core.close()
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
+        """Whether `close` was called."""
         return self._core.closed
 
     def connection_state(self, endpoint: Endpoint) -> ConnectionState:
@@ -298,8 +298,8 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
         """Orders whose request got no answer and that Kraken's data has not resolved yet.
 
         Each one came with a ``ConnectionLost`` or ``RequestTimeout`` whose ``outcome_unknown``
-        was true. The client resolves them on its own (an :class:`OrderResolved` event each);
-        :meth:`resolve_in_doubt` waits for that.
+        was true. The client resolves them on its own (an `OrderResolved` event each);
+        `resolve_in_doubt` waits for that.
         """
         return self._core.orders.in_doubt()
 
@@ -314,10 +314,10 @@ class KrakenWSClient(TradingMethods, ChannelMethods):
             timeout: Seconds to wait (``None``: until resolved).
 
         Returns:
-            One :class:`OrderResolved` per order that was in doubt, oldest first.
+            One `OrderResolved` per order that was in doubt, oldest first.
 
         Raises:
             RequestTimeout: Some are still in doubt after ``timeout`` (they stay listed by
-                :meth:`in_doubt_orders`).
+                `in_doubt_orders`).
         """
         return await self._core.orders.resolve_all(timeout)

@@ -1,10 +1,10 @@
 """The I/O side of one endpoint: socket, reader, timer and reconnect loop.
 
-A :class:`Connection` moves frames between a :class:`~kraken_ws.transport.base.Transport` and its
-:class:`~kraken_ws.protocol.connection.KrakenProtocol` (which holds the hard state: pending
+A `Connection` moves frames between a `Transport` and its
+`KrakenProtocol` (which holds the hard state: pending
 requests, subscriptions, deadlines), resolves the futures of requests, replays subscriptions after
-a reconnect and reconnects with backoff (:mod:`kraken_ws.reconnect`). Everything else it needs
-from the client goes through the narrow :class:`ConnectionOwner` interface: the client is the
+a reconnect and reconnects with backoff (`kraken_ws.reconnect`). Everything else it needs
+from the client goes through the narrow `ConnectionOwner` interface: the client is the
 only owner, and tests can be another.
 """
 
@@ -67,7 +67,7 @@ class ConnectionSettings:
 
 
 class ConnectionOwner(Protocol):
-    """What a :class:`Connection` needs from the client, and nothing more."""
+    """What a `Connection` needs from the client, and nothing more."""
 
     def clock(self) -> float:
         """The client's monotonic clock, in seconds."""
@@ -118,7 +118,7 @@ class ConnectionOwner(Protocol):
         ...
 
     def next_housekeeping(self, conn: Connection) -> float | None:
-        """When :meth:`housekeeping` next has work on this connection, if ever."""
+        """When `housekeeping` next has work on this connection, if ever."""
         ...
 
     def housekeeping(self, conn: Connection, now: float) -> None:

@@ -6,8 +6,8 @@ the order-safety component, and the one request pipeline every method goes throu
 
     open the endpoint -> token -> pace (subscriptions) -> send -> await the answer
 
-under a single deadline. The core is the ``owner`` of each :class:`~._connection.Connection`,
-of :class:`~._books.LiveBooks` and of :class:`~._orders.OrderSafety`: it implements their small
+under a single deadline. The core is the ``owner`` of each `Connection`,
+of `LiveBooks` and of `OrderSafety`: it implements their small
 owner interfaces, and they reach nothing else.
 """
 

@@ -1,6 +1,6 @@
 """Order safety, the client's side: in-doubt orders resolved, late answers, fills of a gap.
 
-The bookkeeping is pure and lives in :mod:`kraken_ws.reconcile` (:class:`OrderLedger`). This
+The bookkeeping is pure and lives in `kraken_ws.reconcile` (`OrderLedger`). This
 module is the I/O around it: it hears the protocol events that matter (order requests that
 failed with an unknown outcome, late answers, sequence gaps, executions frames, reconnects of
 the auth endpoint), fetches an executions snapshot on a short-lived connection of its own when
@@ -51,7 +51,7 @@ _log = logging.getLogger("kraken_ws.client")
 
 
 class OrdersOwner(Protocol):
-    """What :class:`OrderSafety` needs from the client."""
+    """What `OrderSafety` needs from the client."""
 
     request_timeout: float
     auth_url: str

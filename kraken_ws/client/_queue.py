@@ -2,7 +2,7 @@
 
 Policy: market data (book, ticker, trade, ohlc, instrument, level3, heartbeat, status) is
 droppable. When a consumer is ``maxsize`` market-data events behind, the *oldest* one is
-dropped, counted, and one :class:`~kraken_ws.protocol.events.EventsDropped` warning is queued.
+dropped, counted, and one `EventsDropped` warning is queued.
 Private data (``executions``, ``balances``) and lifecycle events are never dropped: losing a fill
 is worse than using memory. Sequence numbers keep the two kinds in arrival order.
 """

@@ -1,7 +1,7 @@
 """Trading methods of ``KrakenWSClient``, and the dead man's switch.
 
 Every wrapper takes explicit keyword arguments (IDE completion, mypy) and builds its params model
-from them with one helper, :func:`params_of`; ``tests/client/test_wrappers.py`` fails when a
+from them with one helper, `params_of`; ``tests/client/test_wrappers.py`` fails when a
 wrapper and its model disagree on a field. Each goes through the core's one request pipeline,
 with the local rate-limit model as one step of it (a null model by default).
 """
@@ -158,7 +158,7 @@ class TradingMethods(ClientBase):
     ) -> AddOrderResult:
         """Place an order (``add_order``).
 
-        Arguments mirror :class:`~kraken_ws.models.methods.add_order.AddOrderParams`; the params
+        Arguments mirror `AddOrderParams`; the params
         are validated before anything is sent.
 
         Args:
@@ -203,7 +203,7 @@ class TradingMethods(ClientBase):
             KrakenAPIError: The matching subclass of Kraken's error (``InsufficientFunds``...).
             ConnectionLost: The connection dropped in flight. ``outcome_unknown`` is true if the
                 request was written: the order is then tracked as in doubt and resolved by an
-                ``OrderResolved`` event (:meth:`in_doubt_orders`, :meth:`resolve_in_doubt`).
+                ``OrderResolved`` event (`in_doubt_orders`, `resolve_in_doubt`).
             RequestTimeout: No answer within ``timeout``; same ``outcome_unknown`` rule. Its
                 ``req_id`` stays reserved until the answer comes (a ``LateResponse`` event).
             RateLimitError: The local rate-limit model says the order would exceed the limit.
@@ -291,7 +291,7 @@ class TradingMethods(ClientBase):
         req_id: int | None = None,
         timeout: float | None = None,
     ) -> EditOrderResult:
-        """Cancel-and-replace an order (``edit_order``); prefer :meth:`amend_order`.
+        """Cancel-and-replace an order (``edit_order``); prefer `amend_order`.
 
         Args:
             order_id: The order to edit.

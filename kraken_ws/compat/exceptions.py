@@ -2,8 +2,8 @@
 
 Code written for python-kraken-sdk catches ``KrakenAuthenticationError`` and
 ``MaxReconnectError`` by name; code written for kraken-ws catches
-:class:`~kraken_ws.exceptions.AuthenticationError` or
-:class:`~kraken_ws.exceptions.ConnectError`. Subclassing makes both ``except`` styles work::
+`AuthenticationError` or
+`ConnectError`. Subclassing makes both ``except`` styles work::
 
     AuthenticationError
     └── KrakenAuthenticationError

@@ -1,9 +1,9 @@
-"""``SpotOrderBookClient``: python-kraken-sdk's order book client over :mod:`kraken_ws.book`.
+"""``SpotOrderBookClient``: python-kraken-sdk's order book client over `kraken_ws.book`.
 
-The books are :class:`~kraken_ws.book.OrderBook` engines kept by a
-:class:`~kraken_ws.book.BookManager`, fed the exact wire text of each ``book`` frame (lossless
-decimals) in the order :meth:`SpotOrderBookClient.on_message` receives the frames. That order is
-what keeps :meth:`SpotOrderBookClient.get` consistent with the message passed to
+The books are `OrderBook` engines kept by a
+`BookManager`, fed the exact wire text of each ``book`` frame (lossless
+decimals) in the order `SpotOrderBookClient.on_message` receives the frames. That order is
+what keeps `SpotOrderBookClient.get` consistent with the message passed to
 ``on_book_update``. Precisions come from the ``instrument`` channel, subscribed once before the
 first book, instead of a blocking REST call inside the receive loop.
 
@@ -32,7 +32,7 @@ from .spot_ws_client import SpotWSClient
 __all__ = ["BookCallback", "SpotOrderBookClient"]
 
 BookCallback: TypeAlias = Callable[..., Awaitable[None] | None]
-"""``callback(pair=..., message=...)`` of :class:`SpotOrderBookClient` (sync or async)."""
+"""``callback(pair=..., message=...)`` of `SpotOrderBookClient` (sync or async)."""
 
 
 def _format(value: Decimal, decimals: int) -> str:
@@ -68,13 +68,13 @@ class SpotOrderBookClient(SpotWSClient):
     Args:
         depth: Book depth (10, 25, 100, 500 or 1000), one per instance.
         callback: ``callback(pair=..., message=...)`` after every snapshot and update, sync or
-            async (used when :meth:`on_book_update` is not overridden).
+            async (used when `on_book_update` is not overridden).
         ws_url: Addition: public WebSocket base URL without ``/v2`` (pks has no URL parameter).
-        rest_url: Addition: REST base URL (only used by :meth:`request`).
-        start_timeout: Addition: see :class:`SpotWSClient`.
-        max_reconnect_attempts: Addition: see :class:`SpotWSClient`.
-        reconnect_initial_delay: Addition: see :class:`SpotWSClient`.
-        reconnect_max_delay: Addition: see :class:`SpotWSClient`.
+        rest_url: Addition: REST base URL (only used by `request`).
+        start_timeout: Addition: see `SpotWSClient`.
+        max_reconnect_attempts: Addition: see `SpotWSClient`.
+        reconnect_initial_delay: Addition: see `SpotWSClient`.
+        reconnect_max_delay: Addition: see `SpotWSClient`.
         resync_interval: Addition: minimum seconds between two resubscribes of one pair (the
             interval doubles while a pair keeps failing, up to a minute).
     """
@@ -140,7 +140,7 @@ class SpotOrderBookClient(SpotWSClient):
         return float(values[0])
 
     async def add_book(self, pairs: list[str]) -> None:
-        """Subscribe to the books of ``pairs`` at :attr:`depth`.
+        """Subscribe to the books of ``pairs`` at `depth`.
 
         The first call also subscribes to the ``instrument`` channel, whose snapshot (sent
         before any book snapshot on the same connection) carries the precisions.
@@ -167,7 +167,7 @@ class SpotOrderBookClient(SpotWSClient):
     async def on_book_update(self, pair: str, message: dict[str, Any]) -> None:
         """Called after every applied snapshot and update, and with the mismatch error message.
 
-        Override it, or pass ``callback``. :meth:`get` is consistent with ``message`` here.
+        Override it, or pass ``callback``. `get` is consistent with ``message`` here.
 
         Args:
             pair: The pair whose book changed.

@@ -1,14 +1,14 @@
-"""``SpotWSClient``: python-kraken-sdk's WebSocket client surface over :class:`KrakenWSClient`.
+"""``SpotWSClient``: python-kraken-sdk's WebSocket client surface over `KrakenWSClient`.
 
 Code written for ``kraken.spot.SpotWSClient`` runs after changing the import line. The facade is
 an adapter (design principle 7): connections, reconnects, tokens, request correlation and
-subscription replay all belong to the typed :class:`~kraken_ws.client.KrakenWSClient`, exposed
-as :attr:`SpotWSClient.client`. The facade only
+subscription replay all belong to the typed `KrakenWSClient`, exposed
+as `SpotWSClient.client`. The facade only
 
 * hands every received frame to ``on_message`` as the plain dict python-kraken-sdk delivers
   (``json.loads``, floats: the one place exempt from the lossless rule), in arrival order, from
   one dispatcher task fed by the client's ``on_raw_frame`` hook;
-* turns python-kraken-sdk's dict calls into :meth:`KrakenWSClient.send` calls (which add the
+* turns python-kraken-sdk's dict calls into `KrakenWSClient.send` calls (which add the
   token, validate, and wait for the response);
 * keeps python-kraken-sdk's reconnect limit (6 consecutive failed attempts) by counting the
   client's ``Reconnecting`` events, then delivers the synthetic ``MaxReconnectError`` message.
@@ -41,7 +41,7 @@ from .exceptions import KrakenAuthenticationError, MaxReconnectError
 __all__ = ["MAX_RECONNECT_MESSAGE", "MessageCallback", "SpotWSClient", "WSState"]
 
 MessageCallback: TypeAlias = Callable[[Any], Awaitable[None] | None]
-"""``callback`` of :class:`SpotWSClient`: receives each message dict (sync or async)."""
+"""``callback`` of `SpotWSClient`: receives each message dict (sync or async)."""
 
 MAX_RECONNECT_MESSAGE: Final[dict[str, dict[str, str]]] = {
     "python-kraken-sdk": {"error": "kraken.exceptions.MaxReconnectError"}
@@ -105,25 +105,25 @@ class _FacadeTokens(TokenProvider):
 
 
 class SpotWSClient:
-    """python-kraken-sdk's ``SpotWSClient``, backed by :class:`~kraken_ws.client.KrakenWSClient`.
+    """python-kraken-sdk's ``SpotWSClient``, backed by `KrakenWSClient`.
 
-    Subclass it and override :meth:`on_message`, or pass ``callback``. Every frame Kraken sends
+    Subclass it and override `on_message`, or pass ``callback``. Every frame Kraken sends
     (status, heartbeats, pongs, acks, method responses, channel data) reaches ``on_message`` as a
-    plain dict, in arrival order. Typed events stay available on :attr:`client`
+    plain dict, in arrival order. Typed events stay available on `client`
     (``client.events()``; the facade consumes its ``on_event`` hook).
 
     Args:
         key: API key; with ``secret`` enables private channels and trading.
         secret: API secret (base64).
-        callback: Called with each message when :meth:`on_message` is not overridden (sync or
+        callback: Called with each message when `on_message` is not overridden (sync or
             async; python-kraken-sdk requires async).
         no_public: Do not open the public connection (public requests then raise
             ``AttributeError`` as in python-kraken-sdk).
-        rest_url: REST base URL (token, :meth:`request`).
+        rest_url: REST base URL (token, `request`).
         ws_url: Public WebSocket base URL, **without** ``/v2`` (it is appended, as in pks).
         auth_ws_url: Authenticated WebSocket base URL, without ``/v2``.
         l3_ws_url: Addition: level3 base URL, without ``/v2`` (level3 needs no second client).
-        start_timeout: Addition: seconds :meth:`start` waits for the connections before raising
+        start_timeout: Addition: seconds `start` waits for the connections before raising
             ``TimeoutError`` (python-kraken-sdk's 10 s timeout never fires).
         max_reconnect_attempts: Addition: consecutive failed connection attempts before giving
             up (python-kraken-sdk: 6); ``None`` never gives up.
@@ -275,11 +275,11 @@ class SpotWSClient:
         """Open the connections and wait until they are up (at most ``start_timeout``).
 
         Like python-kraken-sdk, each new connection is pinged once; the ``pong`` reaches
-        :meth:`on_message`.
+        `on_message`.
 
         Raises:
             TimeoutError: Not connected within ``start_timeout``, or the client gave up first
-                (``__cause__`` says why: a :class:`MaxReconnectError` after the retry limit).
+                (``__cause__`` says why: a `MaxReconnectError` after the retry limit).
             KrakenAuthenticationError: Kraken refused the credentials.
         """
         self.state = WSState.CONNECTING
@@ -309,7 +309,7 @@ class SpotWSClient:
     async def close(self) -> None:
         """Close the connections, stop delivering messages, close the REST session.
 
-        Idempotent. Messages still queued for :meth:`on_message` are dropped, as in
+        Idempotent. Messages still queued for `on_message` are dropped, as in
         python-kraken-sdk.
         """
         self.state = WSState.CANCELLING
@@ -326,7 +326,7 @@ class SpotWSClient:
         self.state = WSState.CLOSED
 
     async def stop(self) -> None:
-        """Deprecated alias of :meth:`close` (python-kraken-sdk deprecates it too)."""
+        """Deprecated alias of `close` (python-kraken-sdk deprecates it too)."""
         warnings.warn(
             "The 'stop' function is deprecated and will be replaced by 'close' in a future"
             " release.",
@@ -464,7 +464,7 @@ class SpotWSClient:
 
         Unlike python-kraken-sdk, ``message`` is not modified, the request is validated before
         it is sent, and the call returns once Kraken has answered (the answer, success or error,
-        goes to :meth:`on_message`). A ``req_id`` is allocated when the message has none.
+        goes to `on_message`). A ``req_id`` is allocated when the message has none.
 
         Args:
             message: ``{"method": ..., "params": {...}, "req_id": ...}``.
@@ -515,7 +515,7 @@ class SpotWSClient:
             raise TimeoutError("Could not retrieve the desired websocket connection!") from exc
 
     async def subscribe(self, params: dict[str, Any], req_id: int | None = None) -> None:
-        """Subscribe to a channel; acks and data go to :meth:`on_message`.
+        """Subscribe to a channel; acks and data go to `on_message`.
 
         Args:
             params: The subscribe params, e.g. ``{"channel": "ticker", "symbol": ["BTC/USD"]}``.
@@ -528,7 +528,7 @@ class SpotWSClient:
         await self.send_message(message=payload)
 
     async def unsubscribe(self, params: dict[str, Any], req_id: int | None = None) -> None:
-        """Unsubscribe from a channel; the acks go to :meth:`on_message`.
+        """Unsubscribe from a channel; the acks go to `on_message`.
 
         Args:
             params: The same params as the subscription (channel, symbol, depth, ...).

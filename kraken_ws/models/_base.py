@@ -1,10 +1,10 @@
 """Base classes and shared field types for every wire model.
 
-* :class:`InboundModel` is lenient: unknown fields are kept (``extra="allow"``) so that a new
+* `InboundModel` is lenient: unknown fields are kept (``extra="allow"``) so that a new
   Kraken field never breaks a user.
-* :class:`OutboundModel` is strict: unknown fields are refused (``extra="forbid"``) so that a
+* `OutboundModel` is strict: unknown fields are refused (``extra="forbid"``) so that a
   typo fails before anything reaches the wire.
-* :data:`WireDecimal` is the type of every price and quantity: an exact :class:`~decimal.Decimal`
+* `WireDecimal` is the type of every price and quantity: an exact `Decimal`
   that keeps the wire digits (``0.00000000`` stays ``0.00000000``) and is written back as a JSON
   number with exactly those digits.
 """
@@ -32,7 +32,7 @@ __all__ = [
 #: NaN and infinities are refused.
 WireDecimal = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
-#: A strictly positive :data:`WireDecimal` (order quantities).
+#: A strictly positive `WireDecimal` (order quantities).
 PositiveDecimal = Annotated[
     Decimal,
     Field(gt=0),
@@ -42,7 +42,7 @@ PositiveDecimal = Annotated[
 #: An RFC3339 timestamp kept as the exact wire text.
 #:
 #: Kraken sends micro- and nanosecond precision (and sometimes no ``Z``); ``datetime`` cannot hold
-#: nanoseconds, so the text is kept verbatim. :func:`kraken_ws.reconcile.parse_timestamp` converts.
+#: nanoseconds, so the text is kept verbatim. `kraken_ws.reconcile.parse_timestamp` converts.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 

@@ -1,8 +1,8 @@
 """The two big unions: everything the server sends, everything the client sends.
 
-A server frame is routed by its tags (:func:`message_tag`): ``channel`` + ``type`` for channel
-frames, ``method`` + ``success`` for method responses; :func:`message_model_for` names the model to
-validate it with. A frame with unknown tags is an :class:`UnknownMessage` that keeps the decoded
+A server frame is routed by its tags (`message_tag`): ``channel`` + ``type`` for channel
+frames, ``method`` + ``success`` for method responses; `message_model_for` names the model to
+validate it with. A frame with unknown tags is an `UnknownMessage` that keeps the decoded
 object. ``ClientRequest`` is discriminated on ``method``.
 """
 
@@ -87,7 +87,7 @@ __all__ = [
 class UnknownMessage(BaseModel):
     """A frame that no model describes, kept whole so a new Kraken message never crashes a client.
 
-    ``decode(..., strict=True)`` raises :class:`~kraken_ws.exceptions.DecodeError` instead.
+    ``decode(..., strict=True)`` raises `DecodeError` instead.
     """
 
     model_config = {"frozen": True}
@@ -274,7 +274,7 @@ ResponseFrame = (
 """Every method response (success or error)."""
 
 ServerMessage = ChannelFrame | ResponseFrame
-"""Everything :func:`kraken_ws.decode` returns: use ``match``/``isinstance`` to narrow."""
+"""Everything `kraken_ws.decode` returns: use ``match``/``isinstance`` to narrow."""
 
 ClientRequest = Annotated[
     SubscribeRequest

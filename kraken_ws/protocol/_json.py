@@ -7,24 +7,24 @@ first (``4.00000000`` becomes ``4``, ``123456789.123456789123`` loses digits).
 Number bound
 ============
 
-Every number crossing this module, in either direction, must satisfy :func:`number_in_range`:
+Every number crossing this module, in either direction, must satisfy `number_in_range`:
 
 * finite: ``NaN``/``Infinity`` literals are not JSON and are refused by the parser itself;
 * an adjusted exponent (the power of ten of its leading digit, ``Decimal.adjusted()``) within
-  ``±``:data:`MAX_EXPONENT` (400);
-* at most :data:`MAX_DIGITS` (256) significant digits (``12345678901.12345678`` has
+  ``±```MAX_EXPONENT` (400);
+* at most `MAX_DIGITS` (256) significant digits (``12345678901.12345678`` has
   nineteen, ``0.00000000`` one; trailing zeros are not significant, so ``1E+300`` written out
-  as a 301-digit integer is in range, as it must be for :func:`dumps` output to read back);
-* at most :data:`MAX_DIGITS` + :data:`MAX_EXPONENT` (656) digits in all, so trailing zeros
+  as a 301-digit integer is in range, as it must be for `dumps` output to read back);
+* at most `MAX_DIGITS` + `MAX_EXPONENT` (656) digits in all, so trailing zeros
   cannot pad a number without bound either.
 
 An ``int`` is a number like any other: ``|n| < 10**256`` is always in range.
 
 Why. A number's cost must not depend on its exponent. ``1e999999999`` is 11 bytes of JSON, a
 cheap ``Decimal``, and 1 GB of text the moment anything writes it positionally (the book
-checksum does, and so does :func:`dumps`); ``int()`` of it never finishes. Within the bound the
-positional text of any number is under 1,100 characters, and whatever :func:`dumps` writes,
-:func:`loads` reads back.
+checksum does, and so does `dumps`); ``int()`` of it never finishes. Within the bound the
+positional text of any number is under 1,100 characters, and whatever `dumps` writes,
+`loads` reads back.
 
 Why these figures. Kraken's numbers are far inside them: prices and quantities carry up to
 about 12 integer digits and 10 decimals (PEPE quantities exceed 10^9, steps go down to
@@ -44,7 +44,7 @@ is a finite, bounded number and is kept as it is (``-0.00`` is a plausible ``cha
 Where. The check lives here, in the JSON layer, rather than in ``WireDecimal`` validation:
 
 * it covers every number of every frame, including ``int`` fields, fields no model declares
-  (kept by ``extra="allow"``) and :class:`~kraken_ws.models.messages.UnknownMessage` payloads;
+  (kept by ``extra="allow"``) and `UnknownMessage` payloads;
 * it costs one ``bytes.translate`` of the frame and one or two searches, all in C: about
   0.4 µs per frame on the development VM's CPython 3.11 (not built with PGO; each C call from
   Python costs ~0.15 µs there), about 5% of a one-level book update's decode + apply +
@@ -55,8 +55,8 @@ Where. The check lives here, in the JSON layer, rather than in ``WireDecimal`` v
   frame (a hostile one, or a string that happens to hold "e123" or a UUID) is walked in Python
   and checked exactly.
 
-Outbound, :func:`kraken_ws.protocol.codec.validate_request` refuses a request with a number
-out of bound with a ``ValidationError`` naming the field, and :func:`format_decimal` refuses
+Outbound, `kraken_ws.protocol.codec.validate_request` refuses a request with a number
+out of bound with a ``ValidationError`` naming the field, and `format_decimal` refuses
 to write one, so a response echoing it could always be decoded.
 """
 

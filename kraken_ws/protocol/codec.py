@@ -3,8 +3,8 @@
 ``decode`` parses numbers exactly (``Decimal`` with the wire digits, arbitrary-size ints), then
 validates into the one model that the frame's tags name (``channel``/``type`` or
 ``method``/``success``). It never calls ``model_validate_json``, which would parse numbers as
-binary floats first. A frame no model describes becomes :class:`UnknownMessage` (or, with
-``strict=True``, raises :class:`~kraken_ws.exceptions.DecodeError`), so a message Kraken adds
+binary floats first. A frame no model describes becomes `UnknownMessage` (or, with
+``strict=True``, raises `DecodeError`), so a message Kraken adds
 tomorrow never crashes a client.
 
 ``encode`` validates a request (model or plain dict) and writes it as compact JSON whose numbers
@@ -69,7 +69,7 @@ _CHANNEL_VALIDATORS = _channel_validators()
 
 
 SLICE_ITEMS = 256
-"""Items validated per step by :func:`decode_in_steps` (a few milliseconds of work)."""
+"""Items validated per step by `decode_in_steps` (a few milliseconds of work)."""
 
 
 def _item_model(annotation: Any) -> type[BaseModel] | None:
@@ -130,10 +130,10 @@ _COUNT_FROM = 3 * _MAX_ITEMS_OTHER
 def decode_in_steps(
     data: str | bytes, *, strict: bool = False
 ) -> Generator[None, None, ServerMessage]:
-    """Decode a large frame a slice of items at a time (the same result as :func:`decode`).
+    """Decode a large frame a slice of items at a time (the same result as `decode`).
 
     A generator: each ``next()`` does a bounded amount of work (parsing, or validating
-    :data:`SLICE_ITEMS` items); the decoded message is the generator's return value. The client
+    `SLICE_ITEMS` items); the decoded message is the generator's return value. The client
     drives it for large frames and lets the event loop run between steps, so that no frame,
     however many items it packs, stalls the loop (validation costs 5 to 40 µs per item: a 1 MiB
     frame of small items holds tens of thousands).
@@ -142,7 +142,7 @@ def decode_in_steps(
     model then takes them as they are (pydantic does not validate a model instance again).
 
     Raises:
-        DecodeError: As :func:`decode`.
+        DecodeError: As `decode`.
     """
     # The parse is the one step that cannot be cut: no collection in the middle of it (the
     # parser allocates an object per value, which would trigger several).
@@ -284,16 +284,16 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
 
     Args:
         data: The frame text (``str`` or UTF-8 ``bytes``).
-        strict: Raise instead of returning :class:`UnknownMessage` for frames no model
+        strict: Raise instead of returning `UnknownMessage` for frames no model
             describes or that fail validation.
 
     Returns:
         The specific model (``BookUpdate``, ``AddOrderSuccess``, ``Heartbeat``...), or
-        :class:`UnknownMessage` holding the decoded object.
+        `UnknownMessage` holding the decoded object.
 
     Raises:
         DecodeError: The text is not JSON, holds a number outside the bound of
-            :mod:`kraken_ws.protocol._json` (more than 256 significant digits, or an exponent
+            `kraken_ws.protocol._json` (more than 256 significant digits, or an exponent
             beyond ±400: numbers whose text could take gigabytes), or (strict mode) matches no
             model.
     """
@@ -313,12 +313,12 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
 def decode_object(
     obj: Any, *, strict: bool = False, raw: str | bytes | None = None
 ) -> ServerMessage:
-    """Validate an already losslessly-decoded JSON value (see :func:`decode`).
+    """Validate an already losslessly-decoded JSON value (see `decode`).
 
     Args:
-        obj: The value from :func:`kraken_ws.protocol._json.loads`.
-        strict: Raise instead of returning :class:`UnknownMessage`.
-        raw: The original text, kept on a raised :class:`DecodeError`.
+        obj: The value from `kraken_ws.protocol._json.loads`.
+        strict: Raise instead of returning `UnknownMessage`.
+        raw: The original text, kept on a raised `DecodeError`.
 
     Raises:
         DecodeError: (strict mode) the value matches no model.
@@ -358,7 +358,7 @@ def validate_request(request: BaseModel | Mapping[str, Any]) -> ClientRequest:
 
     Raises:
         pydantic.ValidationError: The request is invalid; the message names the field. That
-            includes a number outside the bound of :mod:`kraken_ws.protocol._json` (more than
+            includes a number outside the bound of `kraken_ws.protocol._json` (more than
             256 significant digits or an exponent beyond ±400, such as
             ``Decimal("1e999999999")``, whose wire text would take gigabytes): the server could
             not send it back either.

@@ -1,8 +1,8 @@
 """``KrakenProtocol``: the sans-I/O heart of a connection.
 
-Text frames go in through :meth:`KrakenProtocol.receive_text`; typed events come out of
-:meth:`KrakenProtocol.events_received`. Requests go in through :meth:`KrakenProtocol.send`;
-text frames to write come out of :meth:`KrakenProtocol.data_to_send`. Time only enters as the
+Text frames go in through `KrakenProtocol.receive_text`; typed events come out of
+`KrakenProtocol.events_received`. Requests go in through `KrakenProtocol.send`;
+text frames to write come out of `KrakenProtocol.data_to_send`. Time only enters as the
 ``now`` argument (seconds on any monotonic clock), so every deadline, timeout and keepalive
 decision can be tested with plain function calls.
 
@@ -12,7 +12,7 @@ The client's I/O loop is nothing more than::
     for event in proto.events_received(): dispatch(event)
     for text in proto.data_to_send(): await transport.send(text)
 
-plus a timer that calls :meth:`KrakenProtocol.tick` at :meth:`KrakenProtocol.next_wakeup`.
+plus a timer that calls `KrakenProtocol.tick` at `KrakenProtocol.next_wakeup`.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ class KrakenProtocol:
     Args:
         request_timeout: Default seconds before a request fails with ``RequestTimeout``.
         watchdog_timeout: Seconds without any inbound frame after which the connection is
-            declared dead (a :class:`ConnectionDead` event). ``None`` disables the watchdog.
+            declared dead (a `ConnectionDead` event). ``None`` disables the watchdog.
         ping_interval: Seconds without sending anything after which a keepalive ``ping`` is
             queued (Kraken drops connections idle for about a minute). ``None`` disables it.
-        strict: Decode strictly (unknown frames become :class:`InvalidFrame` events).
+        strict: Decode strictly (unknown frames become `InvalidFrame` events).
         req_id_start: First ``req_id`` to hand out.
     """
 
@@ -109,7 +109,7 @@ class KrakenProtocol:
         self._dead_reported = False
         self._keepalive_in_flight: int | None = None
         self.lost_at: float | None = None
-        """``now`` of the latest :meth:`connection_lost`."""
+        """``now`` of the latest `connection_lost`."""
         self.last_rtt: float | None = None
         """Round trip of the latest keepalive ping, in seconds."""
 
@@ -130,7 +130,7 @@ class KrakenProtocol:
 
         Args:
             now: Current time.
-            token: A fresh token, required when :attr:`needs_token` is true.
+            token: A fresh token, required when `needs_token` is true.
 
         Returns:
             The ``req_id`` of each replayed subscribe request.
@@ -191,7 +191,7 @@ class KrakenProtocol:
 
     @property
     def needs_token(self) -> bool:
-        """Whether :meth:`connection_opened` needs a token to replay subscriptions."""
+        """Whether `connection_opened` needs a token to replay subscriptions."""
         return self.subscriptions.needs_token
 
     @property
@@ -220,7 +220,7 @@ class KrakenProtocol:
             request: A request model or dict (``method``, ``params``, optional ``req_id``).
             now: Current time.
             token: Put into ``params.token`` (private requests). It is never stored.
-            timeout: Seconds until it times out (default :attr:`request_timeout`).
+            timeout: Seconds until it times out (default `request_timeout`).
 
         Returns:
             The ``req_id`` the responses will carry.
@@ -339,7 +339,7 @@ class KrakenProtocol:
     def receive_message(self, message: BaseModel | DecodeError, *, now: float) -> None:
         """Feed one inbound frame that the caller decoded itself (or failed to decode).
 
-        For large frames: the client decodes them with :func:`~kraken_ws.protocol.codec.
+        For large frames: the client decodes them with `
         decode_in_steps`, letting its event loop run between steps, then hands the result here.
 
         Args:
@@ -486,7 +486,7 @@ class KrakenProtocol:
         """The caller stopped waiting (its own deadline passed, or it was cancelled).
 
         The request is treated exactly like one that timed out: its id stays reserved so that
-        its answer, if it comes, is a :class:`LateResponse` and never completes another request.
+        its answer, if it comes, is a `LateResponse` and never completes another request.
 
         Args:
             req_id: The request's id.
@@ -520,7 +520,7 @@ class KrakenProtocol:
         return probe is not None and now - self._last_received >= probe
 
     def next_wakeup(self) -> float | None:
-        """When :meth:`tick` next has something to do (``None``: only on new input)."""
+        """When `tick` next has something to do (``None``: only on new input)."""
         times: list[float] = []
         deadline = self._pending.next_deadline()
         if deadline is not None:

@@ -1,7 +1,7 @@
 """Reading a decoded frame's envelope: is it a channel frame, which request does it answer.
 
-Kept apart from :mod:`.connection` (which decides what to do with a frame) because the client
-and :mod:`kraken_ws.reconcile` read envelopes too.
+Kept apart from `.connection` (which decides what to do with a frame) because the client
+and `kraken_ws.reconcile` read envelopes too.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""What :class:`~kraken_ws.protocol.connection.KrakenProtocol` emits.
+"""What `KrakenProtocol` emits.
 
-:meth:`KrakenProtocol.events_received
+`KrakenProtocol.events_received
 <kraken_ws.protocol.connection.KrakenProtocol.events_received>` yields these; the client turns
 them into futures resolved, frames queued and reconnects started. Two of them are also user-facing
-events and live in :mod:`kraken_ws.events` (``LateResponse``, ``SequenceGap``); the user-facing
+events and live in `kraken_ws.events` (``LateResponse``, ``SequenceGap``); the user-facing
 lifecycle events are re-exported here for the code that imported them from this module.
 
 All are frozen dataclasses: cheap, immutable, typed, and they never go on the wire.
@@ -98,8 +98,8 @@ class RequestFailed:
     Attributes:
         req_id: The request's id.
         method: The request's method.
-        error: A :class:`~kraken_ws.exceptions.RequestTimeout` or
-            :class:`~kraken_ws.exceptions.ConnectionLost`, ready to raise.
+        error: A `RequestTimeout` or
+            `ConnectionLost`, ready to raise.
         responses: Responses that did arrive before the failure (multi-response requests).
     """
 
@@ -125,7 +125,7 @@ class InvalidFrame:
     """A frame that could not be decoded (not JSON, or strict mode and no model fits).
 
     Attributes:
-        error: The :class:`~kraken_ws.exceptions.DecodeError`.
+        error: The `DecodeError`.
     """
 
     error: Exception
@@ -152,4 +152,4 @@ ProtocolEvent: TypeAlias = (
     | InvalidFrame
     | ConnectionDead
 )
-"""Anything :meth:`KrakenProtocol.events_received` yields."""
+"""Anything `KrakenProtocol.events_received` yields."""

@@ -3,7 +3,7 @@
 Theory of operation
 ===================
 
-A :class:`~kraken_ws.protocol.connection.KrakenProtocol` object outlives any single WebSocket.
+A `KrakenProtocol` object outlives any single WebSocket.
 The client creates one per endpoint (public, auth, level3) and keeps it across reconnects,
 because the protocol object is where the *desired* subscriptions live: the socket is disposable,
 the intent is not. So the state machine describes one logical connection that may go through
@@ -19,7 +19,7 @@ many sockets::
                                                      connection_lost()
 
 * ``DISCONNECTED``: no socket. Subscriptions are remembered as *desired* and nothing is sent.
-  Requests are refused (:class:`~kraken_ws.exceptions.InvalidState`); the client waits for the
+  Requests are refused (`InvalidState`); the client waits for the
   connection before sending, so users do not see this.
 * ``CONNECTING``: the client is opening a socket. Nothing may be sent yet.
 * ``OPEN``: frames flow. On entering it the protocol queues the replay of every desired
@@ -33,7 +33,7 @@ user's decision, so the intent (subscriptions) survives for the next socket. In 
 loss is the expected end and leads to ``CLOSED``.
 
 Why a table rather than ``if`` chains: every (state, input) pair is listed once, an unlisted
-pair is a bug in the caller and raises :class:`~kraken_ws.exceptions.InvalidState` (h11's
+pair is a bug in the caller and raises `InvalidState` (h11's
 approach), and the tests can enumerate the table.
 """
 

@@ -10,18 +10,18 @@ spliced in rather than re-serialised, so every price keeps its wire digits and t
 checksums verify on replay. A frame that is not one line of valid JSON is kept as a JSON string
 under ``"text"`` instead.
 
-* :class:`Recorder` writes a recording; :meth:`Recorder.tap` wraps a transport connector so a
-  :class:`~kraken_ws.client.KrakenWSClient` records every frame it receives.
-* :func:`record` subscribes public channels on a client and records them (what
+* `Recorder` writes a recording; `Recorder.tap` wraps a transport connector so a
+  `KrakenWSClient` records every frame it receives.
+* `record` subscribes public channels on a client and records them (what
   ``kraken-ws record`` runs).
-* :func:`iter_recording` reads a recording back, frame by frame.
-* :class:`Replayer` / :func:`replay` feed the frames through :func:`kraken_ws.decode` and a
-  :class:`~kraken_ws.book.BookManager`, verifying every checksum, and report a
-  :class:`ReplaySummary`.
+* `iter_recording` reads a recording back, frame by frame.
+* `Replayer` / `replay` feed the frames through `kraken_ws.decode` and a
+  `BookManager`, verifying every checksum, and report a
+  `ReplaySummary`.
 
-Where it lives: ``format`` (the file format: :class:`Recorder`, :func:`iter_recording`,
-:func:`count_frames`), ``tap`` (the transport wrapper behind :meth:`Recorder.tap`), ``live``
-(:func:`record`) and ``replayer`` (:class:`Replayer`, :func:`replay`). Import from
+Where it lives: ``format`` (the file format: `Recorder`, `iter_recording`,
+`count_frames`), ``tap`` (the transport wrapper behind `Recorder.tap`), ``live``
+(`record`) and ``replayer`` (`Replayer`, `replay`). Import from
 ``kraken_ws.recording`` itself: the module layout is not part of the API.
 """
 

@@ -1,4 +1,4 @@
-"""The recording file format: :class:`Recorder` writes it, :func:`iter_recording` reads it back.
+"""The recording file format: `Recorder` writes it, `iter_recording` reads it back.
 
 One JSON object per received frame, gzip-compressed when the name ends in ``.gz``::
 
@@ -72,7 +72,7 @@ def _encode_line(t: float, text: str) -> str:
 class Recorder:
     """Writes received frames to a JSON Lines recording (gzip when the name ends in ``.gz``).
 
-    Use it as a context manager, or call :meth:`close`::
+    Use it as a context manager, or call `close`::
 
         with Recorder("btc.jsonl.gz") as recorder:
             async with KrakenWSClient(connector=recorder.tap()) as client:
@@ -119,7 +119,7 @@ class Recorder:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
+        """Whether `close` was called."""
         return self._closed
 
     def write(self, text: str, t: float | None = None) -> RecordedFrame | None:
@@ -141,7 +141,7 @@ class Recorder:
         return RecordedFrame(when, text, self.frames)
 
     def stop(self) -> None:
-        """Ignore every later frame (the file stays open until :meth:`close`)."""
+        """Ignore every later frame (the file stays open until `close`)."""
         self._paused = True
 
     def close(self) -> None:
@@ -162,7 +162,7 @@ class Recorder:
             on_frame: Called with each frame just after it is written.
 
         Returns:
-            A connector for :class:`~kraken_ws.client.KrakenWSClient`'s ``connector=``.
+            A connector for `KrakenWSClient`'s ``connector=``.
         """
         return tap_connector(self, connector, on_frame)
 
@@ -218,7 +218,7 @@ def iter_recording(path: str | os.PathLike[str]) -> Iterator[RecordedFrame]:
         path: The recording.
 
     Yields:
-        Each :class:`RecordedFrame`, in file order.
+        Each `RecordedFrame`, in file order.
 
     Raises:
         OSError: The file cannot be read (missing, permission, corrupt gzip).

@@ -1,7 +1,7 @@
-"""Recording a live connection: :func:`record` subscribes public channels and writes every frame.
+"""Recording a live connection: `record` subscribes public channels and writes every frame.
 
 The client keeps live, verified books for ``book`` while recording, so a replay of the file can
-be checked against them (:attr:`RecordSummary.books`).
+be checked against them (`RecordSummary.books`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from .format import RecordedFrame, Recorder
 __all__ = ["RECORDABLE_CHANNELS", "RecordSummary", "record"]
 
 RECORDABLE_CHANNELS: tuple[str, ...] = ("book", "ticker", "trade", "ohlc", "instrument")
-"""Public channels :func:`record` can subscribe."""
+"""Public channels `record` can subscribe."""
 
 
 @dataclass(frozen=True, slots=True)
 class RecordSummary:
-    """What :func:`record` wrote.
+    """What `record` wrote.
 
     Attributes:
         path: The recording.
@@ -63,15 +63,15 @@ async def record(
 ) -> RecordSummary:
     """Subscribe public channels and record every frame received until stopped.
 
-    ``book`` is subscribed through :meth:`~kraken_ws.client.KrakenWSClient.book`, so the client
+    ``book`` is subscribed through `book`, so the client
     keeps (and checksum-verifies, and resyncs) a live book per symbol while recording; those
     books are returned in the summary.
 
     Args:
         out: The file to write (``.jsonl`` or ``.jsonl.gz``).
-        channels: Channels from :data:`RECORDABLE_CHANNELS`.
+        channels: Channels from `RECORDABLE_CHANNELS`.
         symbols: Pairs (not needed for ``instrument`` alone).
-        ws_url: Public endpoint (a :class:`~kraken_ws.testing.LocalExchange`'s ``ws_url``, or
+        ws_url: Public endpoint (a `LocalExchange`'s ``ws_url``, or
             Kraken's).
         depth: ``book`` depth.
         interval: ``ohlc`` interval, minutes.
@@ -82,7 +82,7 @@ async def record(
         timeout: Seconds to wait for each subscription.
 
     Returns:
-        The :class:`RecordSummary`.
+        The `RecordSummary`.
 
     Raises:
         ValueError: Unknown channel, or no symbols for a channel that needs them.

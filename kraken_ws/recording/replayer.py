@@ -1,7 +1,7 @@
 """Replay: feed recorded frames through the decoder and the book engine, verifying checksums.
 
-:class:`Replayer` applies frames one at a time and keeps the books; :func:`replay` drives it over
-a file (paced or as fast as possible) and returns a :class:`ReplaySummary`.
+`Replayer` applies frames one at a time and keeps the books; `replay` drives it over
+a file (paced or as fast as possible) and returns a `ReplaySummary`.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class ReplaySummary:
             channel: ``"book"`` or ``"level3"``.
 
         Returns:
-            Its :class:`BookSummary`.
+            Its `BookSummary`.
 
         Raises:
             KeyError: No such book was kept.
@@ -122,7 +122,7 @@ class _Counts:
 
 @dataclass
 class Replayer:
-    """Feeds frames through :func:`~kraken_ws.decode` and :class:`~kraken_ws.book.LiveBooks`.
+    """Feeds frames through `decode` and `LiveBooks`.
 
     Books are kept for every ``book``/``level3`` subscription ack in the stream (at the acked
     depth), or from the first snapshot of a symbol without one. ``instrument`` frames set the
@@ -230,7 +230,7 @@ class Replayer:
         """What was replayed so far.
 
         Returns:
-            A :class:`ReplaySummary` with the final state of every book.
+            A `ReplaySummary` with the final state of every book.
         """
         books: list[BookSummary] = []
         for (channel, symbol), counts in self._counts.items():
@@ -288,7 +288,7 @@ def replay(
         clock: Monotonic clock used for pacing.
 
     Returns:
-        The :class:`ReplaySummary`.
+        The `ReplaySummary`.
 
     Raises:
         ValueError: ``speed`` is not positive.

@@ -1,4 +1,4 @@
-"""The tap: a transport wrapper that hands every received frame to a :class:`Recorder`.
+"""The tap: a transport wrapper that hands every received frame to a `Recorder`.
 
 Wrapping the transport rather than the client records the connection exactly as the client
 sees it (acks, heartbeats, status, data) without the client knowing.
@@ -25,7 +25,7 @@ def tap_connector(
 ) -> Connector:
     """Wrap ``connector`` so its transports write every received frame to ``recorder``.
 
-    What :meth:`Recorder.tap` returns.
+    What `Recorder.tap` returns.
 
     Args:
         recorder: Where the frames go.
@@ -48,7 +48,7 @@ def tap_connector(
 
 
 class _TapTransport:
-    """A transport that hands every received frame to a :class:`Recorder`."""
+    """A transport that hands every received frame to a `Recorder`."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """One request being answered, and what every request handler shares.
 
-A handler gets a :class:`Call`: the connection, the parsed request and the means to answer it.
-It refuses a request by raising :class:`RequestError`; the router turns that into Kraken's error
+A handler gets a `Call`: the connection, the parsed request and the means to answer it.
+It refuses a request by raising `RequestError`; the router turns that into Kraken's error
 response. Responses of a call armed with ``drop_next_response`` are swallowed by the call itself,
 so handlers never need to know about that fault.
 """

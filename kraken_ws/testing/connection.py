@@ -1,6 +1,6 @@
 """Per-connection state of the local exchange, and the pool of open connections.
 
-A :class:`Connection` owns one websocket's send queue (drained by one writer task, so frames go
+A `Connection` owns one websocket's send queue (drained by one writer task, so frames go
 out in the order they were queued), its heartbeat, its message-rate bucket, the private-channel
 sequence numbers and the tokens it pinned. Everything is queued synchronously on the exchange's
 loop, which is what keeps a connection's frames in causal order: ack, snapshot, updates.
@@ -79,7 +79,7 @@ class Connection:
     def send(self, text: str | bytes) -> bool:
         """Queue one frame (dropped while the endpoint is stalled); return whether it was queued.
 
-        ``bytes`` go out as a binary frame (only :meth:`LocalExchange.inject_frame` sends any).
+        ``bytes`` go out as a binary frame (only `LocalExchange.inject_frame` sends any).
         """
         if self.closed or self.endpoint in self._settings.faults.stalled:
             return False
@@ -163,11 +163,11 @@ class ConnectionPool:
         await self.notify()
 
     def discard(self, conn: Connection) -> None:
-        """Forget a connection (call :meth:`notify` once it is fully closed)."""
+        """Forget a connection (call `notify` once it is fully closed)."""
         self._by_endpoint[conn.endpoint].discard(conn)
 
     async def notify(self) -> None:
-        """Wake every :meth:`wait_for` waiter to re-check the count."""
+        """Wake every `wait_for` waiter to re-check the count."""
         if self._changed is None:
             self._changed = asyncio.Condition()
         async with self._changed:

@@ -1,6 +1,6 @@
-"""Scripted faults for :class:`~kraken_ws.testing.LocalExchange`.
+"""Scripted faults for `LocalExchange`.
 
-The exchange owns one :class:`FaultState`; its public fault methods (``stall``,
+The exchange owns one `FaultState`; its public fault methods (``stall``,
 ``corrupt_next_checksum``, ``drop_next_response``, ...) only flip flags here, and the
 connection code consults them at the exact point where the fault bites (before queueing a frame,
 before answering a request, while checking a token). Keeping the state in one plain object means a
@@ -27,7 +27,7 @@ Endpoint: TypeAlias = Literal["public", "auth", "l3"]
 
 ENDPOINTS: tuple[Endpoint, ...] = ("public", "auth", "l3")
 
-#: Text sent by :meth:`LocalExchange.send_malformed`: a truncated book frame (not valid JSON).
+#: Text sent by `LocalExchange.send_malformed`: a truncated book frame (not valid JSON).
 MALFORMED_FRAME = '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"pri'
 
 #: XORed into a checksum to corrupt it (any non-zero value would do).

@@ -10,7 +10,7 @@ even for API errors, as Kraken does):
   ``SpotOrderBookClient`` reads (``pair_decimals``/``lot_decimals``) to format its checksum input.
 
 HTTP framing is h11's job (its state machine validates the peer and handles keep-alive); this
-module only moves bytes between an asyncio stream and an :class:`h11.Connection`.
+module only moves bytes between an asyncio stream and an `h11.Connection`.
 
 Hardening, because tests (and fuzzers) throw anything at it and a stuck or crashed endpoint would
 look like a bug in the client under test:
@@ -102,7 +102,7 @@ class _HttpFailure(Exception):
 def api_sign(secret: str, uri_path: str, nonce: str, postdata: str) -> str:
     """Compute the ``API-Sign`` of a private REST request (docs/protocol.md#ref-3-2).
 
-    The exchange checks signatures with the client's own :func:`kraken_ws.auth.sign` (one
+    The exchange checks signatures with the client's own `kraken_ws.auth.sign` (one
     implementation of the rule); Kraken's published test vector checks both sides
     (``tests/testing/test_http.py``, ``tests/client/test_auth.py``).
 
@@ -147,7 +147,7 @@ class _Token:
 class TokenStore:
     """Websocket tokens: issue, check, pin to live connections.
 
-    A token expires :data:`TOKEN_TTL` seconds after it was last used (creation counts as a use)
+    A token expires `TOKEN_TTL` seconds after it was last used (creation counts as a use)
     unless a connection holds it pinned: a token used for a successful private subscription stays
     valid while that connection lives (docs/protocol.md#ref-3-3).
 
@@ -186,7 +186,7 @@ class TokenStore:
         return token.api_key
 
     def pin(self, value: str) -> None:
-        """Keep ``value`` alive until :meth:`unpin` (a connection subscribed with it)."""
+        """Keep ``value`` alive until `unpin` (a connection subscribed with it)."""
         token = self._tokens.get(value)
         if token is not None:
             token.pins += 1
@@ -295,7 +295,7 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        """The bound port (after :meth:`start`)."""
+        """The bound port (after `start`)."""
         if self._server is None:
             raise RuntimeError("HTTP server not started")
         port: int = self._server.sockets[0].getsockname()[1]

@@ -1,12 +1,12 @@
 """Rate limits of the local exchange: the per-pair trading counter and a per-connection pacer.
 
-:class:`TradingCounter` is the matching engine's per-pair counter of docs/protocol.md#ref-10-1: it
+`TradingCounter` is the matching engine's per-pair counter of docs/protocol.md#ref-10-1: it
 starts at 0, every transaction adds to it (the fixed cost plus an age-based penalty for amends,
 edits and cancels of young orders), it decays continuously at the tier's rate per second, and a
 transaction that would take it over the tier's threshold is refused with ``EOrder:Rate limit
 exceeded``.
 
-:class:`MessageBucket` is the optional per-connection message-rate limit (``Exceeded msg rate``,
+`MessageBucket` is the optional per-connection message-rate limit (``Exceeded msg rate``,
 docs/protocol.md#ref-9/docs/protocol.md#ref-10-2; Kraken publishes no number, so the exchange leaves
 it off by default).
 
@@ -65,7 +65,7 @@ TIERS: dict[str, TierSpec] = {
     for (name, limits), max_open_orders in zip(CLIENT_TIERS.items(), (60, 80, 225), strict=True)
 }
 """docs/protocol.md#ref-10-1, by tier name: the client model's counter parameters
-(:data:`kraken_ws.ratelimit.TIERS`) plus the open orders allowed per pair."""
+(`kraken_ws.ratelimit.TIERS`) plus the open orders allowed per pair."""
 
 
 class TradingCounter:
@@ -92,7 +92,7 @@ class TradingCounter:
         return cost > 0 and self.value(symbol) + cost > self.tier.threshold
 
     def charge(self, symbol: str, cost: float) -> None:
-        """Add ``cost`` to the counter of ``symbol`` (no check: see :meth:`would_exceed`)."""
+        """Add ``cost`` to the counter of ``symbol`` (no check: see `would_exceed`)."""
         if cost > 0:
             self._values[symbol] = (self.value(symbol) + cost, self._clock())
 

@@ -1,7 +1,7 @@
 """Market driving and publishing: ticks in, frames out to every subscriber.
 
 State changes happen synchronously on the exchange's loop: a request is handled or a market
-tick applied, then :meth:`Publisher.flush` sends everything it changed to the connections' send
+tick applied, then `Publisher.flush` sends everything it changed to the connections' send
 queues before the next await. Each frame is built once per subscription variant (a book depth,
 a ticker trigger, a candle interval) and queued for every connection holding it.
 """

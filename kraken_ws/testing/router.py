@@ -2,12 +2,12 @@
 
 A message goes through these steps, in this order (each can answer it and stop):
 
-1. parsed once into a :class:`Request` (``method`` and ``req_id`` as far as they can be read);
+1. parsed once into a `Request` (``method`` and ``req_id`` as far as they can be read);
 2. the connection's message-rate bucket (``Exceeded msg rate``, not executed);
 3. ``delay_responses``: handling is postponed, still in order with the rest of the connection;
 4. anything but a JSON object with a string ``method`` is ``Malformed request``;
-5. ``drop_next_response`` arms the :class:`~.calls.Call` to swallow its responses;
-6. names that are not wire names (:mod:`.wire_names`): ``Unsupported field``;
+5. ``drop_next_response`` arms the `Call` to swallow its responses;
+6. names that are not wire names (`.wire_names`): ``Unsupported field``;
 7. the handler of ``method`` from the dispatch table (unknown: ``EGeneral:Invalid arguments``).
 
 After a handler returns, everything it changed is published before the next message is read.

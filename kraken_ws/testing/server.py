@@ -1,8 +1,8 @@
-""":class:`LocalExchange`: a Kraken Spot WebSocket v2 exchange on 127.0.0.1.
+"""`LocalExchange`: a Kraken Spot WebSocket v2 exchange on 127.0.0.1.
 
 Three websockets servers (public, auth, level3, each at ``/v2``) and an h11 REST server (token
-endpoint and ``AssetPairs``) share one event loop, one simulated :class:`~.market.Market` and one
-:class:`~.engine.MatchingEngine`. This module holds the exchange's lifecycle and its public
+endpoint and ``AssetPairs``) share one event loop, one simulated `Market` and one
+`MatchingEngine`. This module holds the exchange's lifecycle and its public
 fault API; the work is delegated to the modules listed in the package docstring.
 
 Concurrency model: all state changes happen synchronously on the loop (a request is handled, or a
@@ -63,7 +63,7 @@ _HOUSEKEEPING_INTERVAL = 0.05
 class LocalExchange:
     """A local Kraken Spot WebSocket v2 exchange for tests, examples and benchmarks.
 
-    Use it as an async context manager (or call :meth:`start` / :meth:`stop`)::
+    Use it as an async context manager (or call `start` / `stop`)::
 
         async with LocalExchange(rate=None) as ex:
             async with websockets.connect(ex.ws_url) as ws: ...
@@ -71,7 +71,7 @@ class LocalExchange:
 
     Args:
         instruments: Instruments to simulate (default BTC/USD, ETH/USD, PEPE/USD).
-        rate: Market updates per second per symbol; ``None`` = manual ticks via :meth:`step`.
+        rate: Market updates per second per symbol; ``None`` = manual ticks via `step`.
         seed: Random seed of the market (same seed, same books).
         heartbeat_interval: Seconds between heartbeats after the first subscription (``None``
             disables them).
@@ -87,7 +87,7 @@ class LocalExchange:
         tier: Verification tier of the test account (``"starter"``, ``"intermediate"`` or
             ``"pro"``): the per-pair trading rate counter's threshold and decay, the
             ``maxratecount`` of the ``executions`` ack and the open-orders limit per pair
-            (docs/protocol.md#ref-10-1). A :class:`~kraken_ws.testing.limits.TierSpec` sets custom
+            (docs/protocol.md#ref-10-1). A `TierSpec` sets custom
             limits (e.g. very high ones for load tests).
         idle_timeout: Seconds (on ``clock``) without any message from the client after which
             the exchange closes the connection, as Kraken does after about a minute (reference
@@ -101,7 +101,7 @@ class LocalExchange:
         rest_read_timeout: Seconds the REST endpoint gives a client to send one complete
             request (headers and body); a partial request is then answered ``408`` and its
             connection closed, an idle keep-alive connection is closed (see
-            :class:`~kraken_ws.testing.http.HttpServer`).
+            `HttpServer`).
     """
 
     def __init__(
@@ -374,7 +374,7 @@ class LocalExchange:
         self.faults.stalled.update(check_endpoint(endpoint))
 
     def resume(self, endpoint: str | None = None) -> None:
-        """Undo :meth:`stall`."""
+        """Undo `stall`."""
         self.faults.stalled.difference_update(check_endpoint(endpoint))
 
     def corrupt_next_checksum(self, symbol: str) -> None:

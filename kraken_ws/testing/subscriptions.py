@@ -1,6 +1,6 @@
 """The subscription registry: who receives which channel, for which symbol and variant.
 
-One :class:`SubscriptionRegistry` replaces a dict per channel. A subscription is
+One `SubscriptionRegistry` replaces a dict per channel. A subscription is
 ``(channel, symbol, variant)``: the symbol is ``None`` for account-wide channels (``instrument``,
 ``executions``, ``balances``) and the variant is what a symbol's subscribers differ in (the depth
 of ``book``/``level3``, the ``event_trigger`` of ``ticker``, the interval of ``ohlc``; ``None``

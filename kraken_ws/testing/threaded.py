@@ -1,4 +1,4 @@
-""":class:`ThreadedExchange`: a :class:`~.server.LocalExchange` on its own loop and thread."""
+"""`ThreadedExchange`: a `LocalExchange` on its own loop and thread."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["ThreadedExchange"]
 
 
 class ThreadedExchange:
-    """A :class:`LocalExchange` running on its own event loop in a background thread.
+    """A `LocalExchange` running on its own event loop in a background thread.
 
     For clients that block the event loop (python-kraken-sdk's ``SpotOrderBookClient`` does a
     synchronous REST call inside its receive loop, which would deadlock an exchange running on

@@ -1,9 +1,9 @@
 """The trading methods: one handler per method, each a thin translation to the engine.
 
 Every handler validates ``params`` into the method's model, enforces ``deadline`` where the
-method has one, calls :class:`~kraken_ws.testing.engine.MatchingEngine` and answers with the
+method has one, calls `MatchingEngine` and answers with the
 method's success model. What they share (the auth endpoint, a token, the mapping of model and
-engine errors to Kraken's texts) is applied once, around every handler, by :meth:`Trading.table`.
+engine errors to Kraken's texts) is applied once, around every handler, by `Trading.table`.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Trading:
         self._clock = clock
 
     def table(self) -> dict[str, Handler]:
-        """Method name -> handler, for every trading method (each wrapped by :meth:`_guarded`)."""
+        """Method name -> handler, for every trading method (each wrapped by `_guarded`)."""
         handlers: dict[str, Callable[[Call, dict[str, Any]], None]] = {
             "add_order": self._add_order,
             "batch_add": self._batch_add,

@@ -1,4 +1,4 @@
-"""Transports: the I/O edge. Only :mod:`kraken_ws.transport.websockets` touches the network."""
+"""Transports: the I/O edge. Only `kraken_ws.transport.websockets` touches the network."""
 
 from .base import Connector, Transport
 

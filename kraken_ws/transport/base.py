@@ -1,9 +1,9 @@
 """The transport seam: what the client needs from a WebSocket, and nothing more.
 
 Anything with these methods can carry the protocol: the real websockets connection
-(:mod:`kraken_ws.transport.websockets`) or the in-memory pair used in tests
-(:mod:`kraken_ws.transport.memory`). Implementations raise only
-:class:`~kraken_ws.exceptions.TransportError` subclasses.
+(`kraken_ws.transport.websockets`) or the in-memory pair used in tests
+(`kraken_ws.transport.memory`). Implementations raise only
+`TransportError` subclasses.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Transport(Protocol):
 
 
 Connector: TypeAlias = Callable[[str], Awaitable[Transport]]
-"""Opens a :class:`Transport` to a URL.
+"""Opens a `Transport` to a URL.
 
 Raises:
     ConnectError: The connection could not be opened.

@@ -1,9 +1,9 @@
 """An in-memory duplex WebSocket pair for tests (h11's ``ConnectionPair`` idea).
 
-:func:`memory_pair` returns two connected ends; what one sends the other receives. Closing one
-end makes both ends' ``recv`` raise :class:`~kraken_ws.exceptions.ConnectionClosed` with the
-code given, and :meth:`MemoryTransport.abort` simulates an abrupt drop (code 1006).
-:class:`MemoryServer` is a :data:`~kraken_ws.transport.base.Connector` that hands the server end
+`memory_pair` returns two connected ends; what one sends the other receives. Closing one
+end makes both ends' ``recv`` raise `ConnectionClosed` with the
+code given, and `MemoryTransport.abort` simulates an abrupt drop (code 1006).
+`MemoryServer` is a `Connector` that hands the server end
 of every new pair to a handler coroutine.
 """
 
@@ -112,7 +112,7 @@ class MemoryServer:
         """Refuse this many upcoming connection attempts (ConnectError)."""
 
     async def __call__(self, url: str) -> MemoryTransport:
-        """Open a connection (the :data:`Connector` signature)."""
+        """Open a connection (the `Connector` signature)."""
         if self.refuse > 0:
             self.refuse -= 1
             raise ConnectError(f"cannot connect to {url}: refused")

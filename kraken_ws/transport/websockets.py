@@ -1,7 +1,7 @@
 """The real transport: a ``websockets`` client connection (the only module importing it).
 
 Every exception from ``websockets`` or the OS is translated into the
-:class:`~kraken_ws.exceptions.TransportError` tree here, at the boundary, with the original kept
+`TransportError` tree here, at the boundary, with the original kept
 as ``__cause__`` (httpx's ``map_httpcore_exceptions`` pattern).
 """
 
@@ -69,7 +69,7 @@ def _map_errors() -> Iterator[None]:
 
 
 class WebsocketsTransport:
-    """A :class:`~kraken_ws.transport.base.Transport` over ``websockets.asyncio.client``.
+    """A `Transport` over ``websockets.asyncio.client``.
 
     Args:
         connection: An open ``ClientConnection``.

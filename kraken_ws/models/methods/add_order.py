@@ -1,12 +1,12 @@
 """``add_order``: place one order (https://docs.kraken.com/api/docs/websocket-v2/add_order).
 
 Requests are checked before they are sent (docs/protocol.md#ref-7-1, #ref-7-2, #ref-2-4). Every rule
-that depends on ``order_type``, ``side`` or ``time_in_force`` lives in :func:`_check_order`, which
-:class:`AddOrderParams` and :class:`~kraken_ws.models.methods.batch_add.BatchAddOrder` share through
-:class:`OrderFieldsBase`; the format checks (:func:`_check_client_id`, :func:`_check_rfc3339`,
-:func:`_check_display_qty`) are also used by ``amend_order``, ``edit_order`` and ``batch_add``. Each
+that depends on ``order_type``, ``side`` or ``time_in_force`` lives in `_check_order`, which
+`AddOrderParams` and `BatchAddOrder` share through
+`OrderFieldsBase`; the format checks (`_check_client_id`, `_check_rfc3339`,
+`_check_display_qty`) are also used by ``amend_order``, ``edit_order`` and ``batch_add``. Each
 failure is a ``ValueError`` that names the field and the allowed values, so pydantic reports it as a
-:class:`~pydantic.ValidationError` located at that field's model.
+`ValidationError` located at that field's model.
 
 Judgement calls (the docs leave them open):
 
@@ -318,8 +318,8 @@ class AddOrderConditional(OutboundModel):
 class OrderFieldsBase(OutboundModel):
     """The fields of one order, shared by ``add_order`` params and each ``batch_add`` order.
 
-    Not sent on its own: use :class:`AddOrderParams` or
-    :class:`~kraken_ws.models.methods.batch_add.BatchAddOrder`.
+    Not sent on its own: use `AddOrderParams` or
+    `BatchAddOrder`.
     """
 
     order_type: OrderType

@@ -3,13 +3,13 @@
 The whole batch is validated first (one invalid order rejects all of them); at submission single
 orders may still fail pre-match checks (e.g. funding) while the others go ahead
 (docs/protocol.md#ref-7-8). Each order is an ``add_order`` order without
-``symbol``/``token``/``validate``/``deadline``, which are batch-level; :class:`BatchAddOrder` shares
-its fields and all per-order checks with :class:`~kraken_ws.models.methods.add_order.AddOrderParams`
-through :class:`~kraken_ws.models.methods.add_order.OrderFieldsBase`.
+``symbol``/``token``/``validate``/``deadline``, which are batch-level; `BatchAddOrder` shares
+its fields and all per-order checks with `AddOrderParams`
+through `OrderFieldsBase`.
 
 The ``result`` is an **array** in request order. Rows may be ``{"error": "..."}`` for an order that
 failed, and such an array may come back even with ``success: false`` (docs/protocol.md#ref-7-8,
-#ref-11-8), so every :class:`BatchAddOrderResult` field is optional and the error carries ``result``
+#ref-11-8), so every `BatchAddOrderResult` field is optional and the error carries ``result``
 too.
 """
 

@@ -10,7 +10,7 @@ rate-limit cost), so the bound applies to the **total** of ``orders`` plus ``cl_
 empty when ``cl_ord_id`` carries the identifiers.
 
 A 2024 live capture answered with a top-level ``"orders_cancelled": 2`` and no ``result``
-(the docs show ``result.count``), so ``result`` is optional on :class:`BatchCancelSuccess` and
+(the docs show ``result.count``), so ``result`` is optional on `BatchCancelSuccess` and
 ``orders_cancelled`` is typed.
 """
 

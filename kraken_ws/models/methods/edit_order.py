@@ -8,7 +8,7 @@ stop/take-profit orders or orders with a conditional close (docs/protocol.md#ref
 with a message that points to ``order_id`` / ``amend_order``. Checked before sending: quantities
 are positive, ``order_userref`` is an int32, ``deadline`` is RFC3339 with a timezone, and an
 iceberg ``display_qty`` is at least 1/15 of ``order_qty`` when both are given (the shared
-:func:`~kraken_ws.models.methods.add_order._check_display_qty`). Rules that depend on the order
+`_check_display_qty`). Rules that depend on the order
 type cannot be checked: the order type is not part of an edit.
 """
 

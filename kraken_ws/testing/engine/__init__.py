@@ -1,24 +1,24 @@
 """Matching engine of the local exchange: one funded account, orders, fills, ledgers.
 
-The engine trades against the simulated books of :mod:`kraken_ws.testing.market`. Everything it
+The engine trades against the simulated books of `kraken_ws.testing.market`. Everything it
 does is reported as plain dicts with Kraken's wire field names, drained by the exchange with
-:meth:`MatchingEngine.drain` and validated into the ``executions`` and ``balances`` models.
-Errors are raised as :class:`EngineError` carrying Kraken's exact error string. Every time rule
+`MatchingEngine.drain` and validated into the ``executions`` and ``balances`` models.
+Errors are raised as `EngineError` carrying Kraken's exact error string. Every time rule
 (GTD expiry, rate-counter decay, the dead man's switch) reads the injected clock.
 
 What lives where:
 
-* :mod:`.core`: :class:`MatchingEngine`, one method per trading request, and the rate counter;
-* :mod:`.orders`: the :class:`Order` record and order entry (checks, holds, trigger arming);
-* :mod:`.changes`: ``amend_order`` and ``edit_order``;
-* :mod:`.matching`: placing, matching, resting, fills and closes;
-* :mod:`.account`: balances, holds and ledger entries;
-* :mod:`.reports`: execution reports;
-* :mod:`.triggers`: OTO close orders, trigger prices reached, GTD expiry;
-* :mod:`.timers`: timers on the injected clock (the dead man's switch).
+* `.core`: `MatchingEngine`, one method per trading request, and the rate counter;
+* `.orders`: the `Order` record and order entry (checks, holds, trigger arming);
+* `.changes`: ``amend_order`` and ``edit_order``;
+* `.matching`: placing, matching, resting, fills and closes;
+* `.account`: balances, holds and ledger entries;
+* `.reports`: execution reports;
+* `.triggers`: OTO close orders, trigger prices reached, GTD expiry;
+* `.timers`: timers on the injected clock (the dead man's switch).
 
 Limits and rules modelled after docs/protocol.md#ref-7 and docs/protocol.md#ref-10-1 (see
-:mod:`kraken_ws.testing.limits`):
+`kraken_ws.testing.limits`):
 
 * Per-pair trading rate counter by tier (default Intermediate): add +1, amend +1 plus the age
   penalty, edit +1 plus the age penalty, cancel by age, batch add +n/2, batch cancel by age per
@@ -37,8 +37,8 @@ Limits and rules modelled after docs/protocol.md#ref-7 and docs/protocol.md#ref-
   ``margin: true`` is refused with ``EOrder:Cannot open position`` (Kraken's error guide gives
   that code for accounts not eligible for margin trading; the exact text Kraken sends a
   spot-only account on WS v2 is unverified).
-* OTO ``conditional`` and triggers: see :mod:`.triggers`; fees and self-trade prevention: see
-  :mod:`.matching`.
+* OTO ``conditional`` and triggers: see `.triggers`; fees and self-trade prevention: see
+  `.matching`.
 """
 
 from .account import DEFAULT_ASSET_PRECISION, DEFAULT_BALANCES

@@ -23,13 +23,13 @@ DEFAULT_ASSET_PRECISION: dict[str, int] = {"USD": 4, "BTC": 10, "ETH": 10, "PEPE
 class Account:
     """Balances and holds of the exchange's one account, and its pending ledger entries.
 
-    A hold is the part of a balance that open orders have reserved; :meth:`available` is what a
-    new order may still use. Every balance change goes through :meth:`post`, which also queues
+    A hold is the part of a balance that open orders have reserved; `available` is what a
+    new order may still use. Every balance change goes through `post`, which also queues
     the ledger entry the ``balances`` channel reports.
 
     Args:
-        balances: Initial funds per asset (default :data:`DEFAULT_BALANCES`).
-        precision: Ledger decimals per asset, on top of :data:`DEFAULT_ASSET_PRECISION`.
+        balances: Initial funds per asset (default `DEFAULT_BALANCES`).
+        precision: Ledger decimals per asset, on top of `DEFAULT_ASSET_PRECISION`.
         new_ledger_id: Generates a Kraken-style ledger id (``L...``).
     """
 
@@ -50,7 +50,7 @@ class Account:
         self.holds: dict[str, Decimal] = {}
         """Amount reserved by open orders, per asset."""
         self.ledger: list[dict[str, Any]] = []
-        """Ledger entries not yet sent (see :meth:`drain`)."""
+        """Ledger entries not yet sent (see `drain`)."""
 
     def amount(self, asset: str, value: Decimal) -> Decimal:
         """``value`` rounded to the ledger precision of ``asset``."""

@@ -1,7 +1,7 @@
 """Changes to open orders: ``amend_order`` (in place) and ``edit_order`` (cancel and replace).
 
 Both check everything before they change anything; the rate counter is charged by the caller
-(:class:`~.core.MatchingEngine`), which knows whether the change was refused.
+(`MatchingEngine`), which knows whether the change was refused.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class OrderChanges:
         trigger_price_type: str | None,
         post_only: bool,
     ) -> dict[str, Any]:
-        """Amend an open order in place (see :meth:`MatchingEngine.amend_order`).
+        """Amend an open order in place (see `MatchingEngine.amend_order`).
 
         Raises:
             EngineError: The amend is refused (nothing changed).
@@ -185,7 +185,7 @@ class OrderChanges:
         reduce_only: bool | None,
         validate: bool,
     ) -> dict[str, Any]:
-        """Cancel an order and place its replacement (see :meth:`MatchingEngine.edit_order`).
+        """Cancel an order and place its replacement (see `MatchingEngine.edit_order`).
 
         Raises:
             EngineError: The edit is refused (nothing changed).

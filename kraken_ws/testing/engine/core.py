@@ -1,8 +1,8 @@
-""":class:`MatchingEngine`: the request-level API of the engine, with the account's rate limits.
+"""`MatchingEngine`: the request-level API of the engine, with the account's rate limits.
 
 Each public method is one trading request: it charges the trading rate counter, has
-:mod:`.orders` check the order, and :mod:`.matching` carry it out. Deferred work (OTO close
-orders, triggers, GTD expiry, the dead man's switch) runs in :meth:`MatchingEngine.settle`.
+`.orders` check the order, and `.matching` carry it out. Deferred work (OTO close
+orders, triggers, GTD expiry, the dead man's switch) runs in `MatchingEngine.settle`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class MatchingEngine:
     Args:
         market: The simulated market the engine trades in.
         clock: Epoch seconds.
-        balances: Initial funds per asset (default :data:`DEFAULT_BALANCES`).
+        balances: Initial funds per asset (default `DEFAULT_BALANCES`).
         asset_precision: Ledger decimals per asset.
         tier: Verification tier of the account: its rate-counter threshold and decay and its
             open-orders limit per pair (docs/protocol.md#ref-10-1).
@@ -73,7 +73,7 @@ class MatchingEngine:
         self.orders: dict[str, Order] = {}
         """Open orders (resting and untriggered), by order id."""
         self.timers = ClockTimers(clock)
-        """Timers on ``clock`` (the dead man's switch), fired by :meth:`settle`."""
+        """Timers on ``clock`` (the dead man's switch), fired by `settle`."""
         self._reports = Reports(market, self.account, clock)
         self._entry = OrderEntry(market, self.account, self.orders, clock, lambda: self.status)
         self._matcher = Matcher(
@@ -323,7 +323,7 @@ class MatchingEngine:
 
         Returns:
             One entry per cancelled order (a ``result`` dict) or per unknown identifier (an
-            :class:`EngineError` with ``EOrder:Invalid order``), in request order.
+            `EngineError` with ``EOrder:Invalid order``), in request order.
         """
         check_status(self.status, cancel=True)
         out: list[dict[str, Any] | EngineError] = []
@@ -423,7 +423,7 @@ class MatchingEngine:
         self._matcher.maker_fill(fill)
 
     def on_last_price(self, symbol: str, price: Decimal) -> None:  # noqa: ARG002 (protocol)
-        """Remember that triggers of ``symbol`` need checking (done in :meth:`settle`)."""
+        """Remember that triggers of ``symbol`` need checking (done in `settle`)."""
         self._triggers.price_moved(symbol)
 
     def settle(self) -> None:

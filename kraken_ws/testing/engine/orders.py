@@ -1,9 +1,9 @@
-"""Orders of the test account: the :class:`Order` record and order entry.
+"""Orders of the test account: the `Order` record and order entry.
 
-Order entry turns a validated request into an :class:`Order` and the hold it needs, checking
+Order entry turns a validated request into an `Order` and the hold it needs, checking
 everything that can refuse it *before* anything changes (so a refused order, or a refused
 batch, leaves no trace). Trigger prices are armed here too: at entry they are computed from the
-last price, and :mod:`.triggers` moves and fires them afterwards.
+last price, and `.triggers` moves and fires them afterwards.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class OrderEntry:
         """Check one order of a request and build it (nothing changes yet).
 
         Returns:
-            The order and its hold per unit of quantity (see :meth:`hold_unit`).
+            The order and its hold per unit of quantity (see `hold_unit`).
 
         Raises:
             EngineError: The order is refused.

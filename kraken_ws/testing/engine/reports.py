@@ -35,7 +35,7 @@ class Reports:
         self._account = account
         self._clock = clock
         self.pending: list[dict[str, Any]] = []
-        """Reports not yet sent (see :meth:`drain`)."""
+        """Reports not yet sent (see `drain`)."""
         self.recent_fills: deque[dict[str, Any]] = deque(maxlen=_RECENT_FILLS)
         """The last fills, for an ``executions`` subscription with ``snap_trades``."""
 

@@ -17,7 +17,7 @@ __all__ = ["ClockTimers", "Timer"]
 
 
 class Timer:
-    """One scheduled callback; :meth:`cancel` it to stop it from firing."""
+    """One scheduled callback; `cancel` it to stop it from firing."""
 
     __slots__ = ("callback", "cancelled", "when")
 
@@ -34,7 +34,7 @@ class Timer:
 
 
 class ClockTimers:
-    """One-shot callbacks due at times of an injected clock, run by :meth:`run_due`.
+    """One-shot callbacks due at times of an injected clock, run by `run_due`.
 
     Args:
         clock: Epoch seconds (the exchange's injectable clock).

@@ -3,15 +3,15 @@
 Theory of operation
 ===================
 
-Each instrument has one deep, order-by-order book (:class:`SymbolMarket`): price levels in a
-``SortedDict`` per side (best first), each level a FIFO of :class:`BookOrder` (simulated liquidity
+Each instrument has one deep, order-by-order book (`SymbolMarket`): price levels in a
+``SortedDict`` per side (best first), each level a FIFO of `BookOrder` (simulated liquidity
 and the users' resting orders alike). The L2 ``book`` feed, the ``level3`` feed, trades, ticker
 and candles are all *derived* from that one book, so they agree with each other by construction.
 
-Mutations are recorded in a :class:`~.book.TickRecord` as they happen: for every touched price
+Mutations are recorded in a `TickRecord` as they happen: for every touched price
 the level quantity before the first touch and the L3 events in order, plus, captured at the first
-mutation, the price at each subscribable depth's boundary. :meth:`SymbolMarket.flush` closes the
-record and hands a :class:`TickResult` to the publisher, which asks it for the changes *one
+mutation, the price at each subscribable depth's boundary. `SymbolMarket.flush` closes the
+record and hands a `TickResult` to the publisher, which asks it for the changes *one
 subscriber depth sees*:
 
 * a touched level inside the new window is sent with its new quantity;
@@ -28,10 +28,10 @@ number tokens carry trailing zeros (``0.10000000``) exactly as Kraken's engine d
 
 What lives where:
 
-* :mod:`.instruments`: :class:`InstrumentSpec`, the default instruments, :func:`rfc3339`;
-* :mod:`.book`: book orders and levels, and the per-depth view of a tick (:class:`TickResult`);
-* :mod:`.symbol`: :class:`SymbolMarket` (book, matching, trades, candles) and :class:`Market`;
-* :mod:`.flow`: the simulated traders (the seeded random order flow).
+* `.instruments`: `InstrumentSpec`, the default instruments, `rfc3339`;
+* `.book`: book orders and levels, and the per-depth view of a tick (`TickResult`);
+* `.symbol`: `SymbolMarket` (book, matching, trades, candles) and `Market`;
+* `.flow`: the simulated traders (the seeded random order flow).
 """
 
 from kraken_ws.models.common import BOOK_DEPTHS, L3_DEPTHS, OHLC_INTERVALS

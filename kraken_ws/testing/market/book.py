@@ -1,8 +1,8 @@
 """The order-by-order book of one instrument and the per-depth view of one tick's changes.
 
-Mutations are recorded in a :class:`TickRecord` as they happen: for every touched price the level
+Mutations are recorded in a `TickRecord` as they happen: for every touched price the level
 quantity before the first touch and the L3 events in order, plus, captured at the first mutation,
-the price at each subscribable depth's boundary. :class:`TickResult` then answers, for each
+the price at each subscribable depth's boundary. `TickResult` then answers, for each
 subscriber depth, which changes that subscriber must receive (see the package docstring).
 """
 

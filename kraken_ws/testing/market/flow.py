@@ -23,7 +23,7 @@ _MAX_ORDERS_PER_LEVEL = 6
 
 
 class RandomFlow:
-    """Random adds, cancels, modifies and market orders on one :class:`SymbolMarket`.
+    """Random adds, cancels, modifies and market orders on one `SymbolMarket`.
 
     Args:
         market: The instrument's market.

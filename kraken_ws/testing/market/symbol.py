@@ -1,8 +1,8 @@
-"""One instrument's market (:class:`SymbolMarket`) and all of them (:class:`Market`).
+"""One instrument's market (`SymbolMarket`) and all of them (`Market`).
 
-A :class:`SymbolMarket` owns the order-by-order book, matches incoming orders against it, records
-trades and candles, and tells a :class:`FillListener` (the matching engine) when a user's resting
-order is filled or the last price moves. Its simulated traders live in :mod:`.flow`.
+A `SymbolMarket` owns the order-by-order book, matches incoming orders against it, records
+trades and candles, and tells a `FillListener` (the matching engine) when a user's resting
+order is filled or the last price moves. Its simulated traders live in `.flow`.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class SymbolMarket:
         return len(self._orders)
 
     def discard_tick(self) -> None:
-        """Forget the changes recorded since the last :meth:`flush`: nobody is to see them."""
+        """Forget the changes recorded since the last `flush`: nobody is to see them."""
         self._record = None
 
     def _begin(self) -> TickRecord:
@@ -396,7 +396,7 @@ class SymbolMarket:
 
 
 class Market:
-    """Every instrument's :class:`SymbolMarket`, sharing one seeded random source.
+    """Every instrument's `SymbolMarket`, sharing one seeded random source.
 
     Args:
         instruments: The instruments to simulate.

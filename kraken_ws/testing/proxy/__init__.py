@@ -1,9 +1,9 @@
 """A byte-level network fault layer: a TCP proxy between any client and any server.
 
-:class:`FaultProxy` listens on 127.0.0.1 and forwards every accepted connection to one target
+`FaultProxy` listens on 127.0.0.1 and forwards every accepted connection to one target
 address. It knows nothing of WebSocket or Kraken: it moves bytes, and its faults are the ones a
 bad network produces (resets, silence, latency, a thin pipe, fragmented segments, refused
-connects). :class:`~kraken_ws.testing.LocalExchange`'s own faults work at the message level;
+connects). `LocalExchange`'s own faults work at the message level;
 this works underneath any client, including ones that are not ours.
 
 The model:
@@ -18,7 +18,7 @@ The model:
   woken to re-read it.
 - Reading is never delayed by a fault, only writing: a chunk's latency counts from when it
   arrived, and a stalled direction keeps reading. What a pump holds is bounded: above
-  :data:`MAX_HELD_BYTES` it stops reading its source, so TCP flow control pushes back on the
+  `MAX_HELD_BYTES` it stops reading its source, so TCP flow control pushes back on the
   sender as a real congested path would.
 - One writer per direction delivers chunks strictly in arrival order, whatever the jitter.
 - End of stream travels in order behind the data (a half-close is propagated); once both
@@ -26,9 +26,9 @@ The model:
   for instance) takes the pair down at once: the other socket is reset too, and bytes still
   held are dropped, as a reset drops them on a real network.
 
-What lives where: :mod:`.fault_proxy` holds :class:`FaultProxy` (lifecycle, addresses, the
-fault settings, counters); :mod:`.pairs` the machinery of one proxied connection (its sockets,
-its pumps) and the :class:`~.pairs.Switchboard` every connection of one proxy shares.
+What lives where: `.fault_proxy` holds `FaultProxy` (lifecycle, addresses, the
+fault settings, counters); `.pairs` the machinery of one proxied connection (its sockets,
+its pumps) and the `Switchboard` every connection of one proxy shares.
 """
 
 from .fault_proxy import FaultProxy

@@ -1,4 +1,4 @@
-""":class:`FaultProxy`: the public face of the proxy (lifecycle, addresses, faults, counters)."""
+"""`FaultProxy`: the public face of the proxy (lifecycle, addresses, faults, counters)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class FaultProxy:
     """An asyncio TCP proxy that injects network faults between a client and a server.
 
     Every setting takes effect at once on existing and new connections. Use it as an async
-    context manager, and point the client at :meth:`url`::
+    context manager, and point the client at `url`::
 
         async with LocalExchange() as ex, FaultProxy.for_url(ex.ws_url) as proxy:
             client = KrakenWSClient(ws_url=proxy.url(ex.ws_url), ...)
@@ -29,7 +29,7 @@ class FaultProxy:
         target_port: The server's port.
         host: Interface to listen on (an address: a name resolving to several addresses would
             bind several ports).
-        port: Port to listen on; 0 picks a free one (read :attr:`port` after :meth:`start`).
+        port: Port to listen on; 0 picks a free one (read `port` after `start`).
         seed: Seed of the random generator used for latency jitter, for reproducible tests.
 
     Attributes:
@@ -101,7 +101,7 @@ class FaultProxy:
         await self.close()
 
     async def start(self) -> None:
-        """Start listening (idempotent). :attr:`port` is the bound port afterwards."""
+        """Start listening (idempotent). `port` is the bound port afterwards."""
         if self._server is not None:
             return
         board = self._board
@@ -115,7 +115,7 @@ class FaultProxy:
     async def close(self) -> None:
         """Stop listening and close every connection; returns once every socket is closed.
 
-        Idempotent. Fault settings and the port are kept: :meth:`start` again listens where
+        Idempotent. Fault settings and the port are kept: `start` again listens where
         clients expect it, with the same faults (a server restart, as the client sees it).
         """
         server, self._server = self._server, None
@@ -186,9 +186,9 @@ class FaultProxy:
         """Stop forwarding ``direction``; nothing is closed.
 
         Stalling one direction leaves a half-open connection: bytes still flow the other way.
-        Bytes that arrive meanwhile are held (up to :data:`MAX_HELD_BYTES` per connection and
+        Bytes that arrive meanwhile are held (up to `MAX_HELD_BYTES` per connection and
         direction, beyond which the proxy stops reading, so the sender's TCP backs off) and
-        delivered in order by :meth:`resume`.
+        delivered in order by `resume`.
 
         Args:
             direction: ``"upstream"``, ``"downstream"`` or ``"both"``.
@@ -306,7 +306,7 @@ class FaultProxy:
         """Wait until exactly ``count`` connections are forwarded.
 
         Args:
-            count: The number to wait for (0 after a :meth:`cut`, for instance).
+            count: The number to wait for (0 after a `cut`, for instance).
             timeout: Seconds before giving up.
 
         Raises:

@@ -1,8 +1,8 @@
 """One proxied connection, and what every connection of one proxy shares.
 
-A :class:`Pair` is the two sockets of one connection and its two :class:`Pump` s; the
-:class:`Switchboard` holds the fault settings, counters and live pairs they share. See the
-package docstring for the model; the public API is :class:`~.fault_proxy.FaultProxy`.
+A `Pair` is the two sockets of one connection and its two `Pump` s; the
+`Switchboard` holds the fault settings, counters and live pairs they share. See the
+package docstring for the model; the public API is `FaultProxy`.
 """
 
 from __future__ import annotations
