@@ -13,9 +13,13 @@ export PYTHONASYNCIODEBUG ?= 1
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
 
+# The editable install is hatchling's: a .pth entry naming this folder, which mypy, pyright and
+# IDEs follow from scripts anywhere (pyproject.toml's [build-system] says why). The egg-info that
+# the former setuptools build left here would be a second, stale kraken-ws on sys.path.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	rm -rf kraken_ws.egg-info
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)
 

@@ -78,7 +78,7 @@ class _Queue:
         # Checksum token per order id, shared with the book (which drops a changed order's).
         self._tokens = tokens
         self._levels: dict[Decimal, dict[str, L3Order]] = {}
-        self._prices = SortedList()
+        self._prices: SortedList[Decimal] = SortedList()
         self._text = b""
         # Checksum text of one price level (its orders' tokens in queue order), dropped whenever
         # an order of that level changes: a rebuild re-joins only the levels that changed.

@@ -166,8 +166,9 @@ def book(
             "timestamp": rfc3339(ts),
         }
     )
-    model = BookSnapshot if kind == "snapshot" else BookUpdate
-    return wire(model(channel="book", type=kind, data=[data]))
+    if kind == "snapshot":
+        return wire(BookSnapshot(channel="book", type="snapshot", data=[data]))
+    return wire(BookUpdate(channel="book", type="update", data=[data]))
 
 
 def level3_update(
@@ -236,8 +237,9 @@ def trades(kind: Kind, records: Iterable[TradeRecord]) -> str:
         )
         for t in records
     ]
-    model = TradeSnapshot if kind == "snapshot" else TradeUpdate
-    return wire(model(channel="trade", type=kind, data=data))
+    if kind == "snapshot":
+        return wire(TradeSnapshot(channel="trade", type="snapshot", data=data))
+    return wire(TradeUpdate(channel="trade", type="update", data=data))
 
 
 def ticker(kind: Kind, sym: SymbolMarket, ts: float) -> str:
@@ -261,15 +263,18 @@ def ticker(kind: Kind, sym: SymbolMarket, ts: float) -> str:
         change_pct=pct,
         timestamp=rfc3339(ts),
     )
-    model = TickerSnapshot if kind == "snapshot" else TickerUpdate
-    return wire(model(channel="ticker", type=kind, data=[data]))
+    if kind == "snapshot":
+        return wire(TickerSnapshot(channel="ticker", type="snapshot", data=[data]))
+    return wire(TickerUpdate(channel="ticker", type="update", data=[data]))
 
 
 def ohlc(kind: Kind, sym: SymbolMarket, candles: Iterable[Candle], interval: int, ts: float) -> str:
     """An ``ohlc`` snapshot or update of ``sym``'s ``interval``-minute candles."""
     data = [_ohlc_candle(sym, c, interval) for c in candles]
-    model = OhlcSnapshot if kind == "snapshot" else OhlcUpdate
-    return wire(model(channel="ohlc", type=kind, data=data, timestamp=rfc3339(ts)))
+    stamp = rfc3339(ts)
+    if kind == "snapshot":
+        return wire(OhlcSnapshot(channel="ohlc", type="snapshot", data=data, timestamp=stamp))
+    return wire(OhlcUpdate(channel="ohlc", type="update", data=data, timestamp=stamp))
 
 
 def _ohlc_candle(sym: SymbolMarket, candle: Candle, interval: int) -> OhlcData:

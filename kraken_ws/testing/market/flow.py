@@ -90,7 +90,7 @@ class RandomFlow:
     def _near_top_price(self, side: WireSide) -> Decimal:
         rank = min(int(self._rng.expovariate(1 / 4)), 60)
         levels = self._market.sides[side]
-        return levels.peekitem(min(rank, len(levels) - 1))[0]  # type: ignore[no-any-return]
+        return levels.peekitem(min(rank, len(levels) - 1))[0]
 
     def _random_add(self, side: WireSide) -> None:
         rng = self._rng

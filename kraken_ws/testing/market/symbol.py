@@ -98,7 +98,7 @@ class SymbolMarket:
         self.symbol = spec.symbol
         self._clock = clock
         self._new_order_id = new_order_id
-        self.sides: dict[WireSide, SortedDict] = {
+        self.sides: dict[WireSide, SortedDict[Decimal, Level]] = {
             "bids": SortedDict(operator.neg),
             "asks": SortedDict(),
         }
