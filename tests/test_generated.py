@@ -56,3 +56,24 @@ def test_models_reexports_every_non_function_export() -> None:
                 expected.add(item)
                 assert getattr(kraken_ws.models, item) is value, item
     assert set(kraken_ws.models.__all__) == expected
+
+
+gen_model_docs = _load_tool("gen_model_docs")
+
+
+def test_model_docstrings_are_up_to_date() -> None:
+    stale = [str(p.relative_to(gen_model_docs.ROOT)) for p in gen_model_docs.stale()]
+    assert not stale, (
+        f"the generated Attributes: sections of {stale} are stale (a field or its description "
+        f"changed); regenerate them with `{gen_model_docs.COMMAND}` and commit the result"
+    )
+
+
+def test_model_docs_generator_sees_every_model_module() -> None:
+    public = {
+        info.name
+        for info in pkgutil.walk_packages(kraken_ws.models.__path__, "kraken_ws.models.")
+        if not info.ispkg
+    }
+    seen = {gen_model_docs._module_name(p) for p in gen_model_docs.model_files()}
+    assert seen == public

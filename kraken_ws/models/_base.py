@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+import inspect
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -46,7 +47,51 @@ PositiveDecimal = Annotated[
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
-class InboundModel(BaseModel):
+class _AsWritten:
+    """An annotation that shows as its source text (``OrderType | None``) in a signature."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def readable_signature(cls: type[BaseModel]) -> inspect.Signature:
+    """``cls``'s constructor signature with each annotation as written in the source.
+
+    pydantic's own signature spells every alias out (``Literal['limit', 'market', ...]``,
+    ``Optional[Annotated[Decimal, FieldInfo(...), WithJsonSchema(...)]]``): 2,000 characters for
+    ``AddOrderParams``, which push the docstring, and with it the fields' descriptions, off the
+    first screen of ``help()``. Only the display changes; validation never reads it.
+    """
+    signature = inspect.signature(cls)
+    written: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        annotations = vars(klass).get("__annotations__", {})
+        written |= {k: v for k, v in annotations.items() if isinstance(v, str)}
+    field_of = {field.alias or name: name for name, field in cls.model_fields.items()}
+    parameters = []
+    for parameter in signature.parameters.values():
+        text = written.get(field_of.get(parameter.name, parameter.name))
+        if text is not None and parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            parameter = parameter.replace(annotation=_AsWritten(text))
+        parameters.append(parameter)
+    return signature.replace(parameters=parameters)
+
+
+class _Readable(BaseModel):
+    """Gives every model subclass the signature of `readable_signature`."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__signature__ = readable_signature(cls)
+
+
+class InboundModel(_Readable):
     """Base of every model the server sends: lenient, keeps unknown fields, immutable."""
 
     model_config = ConfigDict(
@@ -57,7 +102,7 @@ class InboundModel(BaseModel):
     )
 
 
-class OutboundModel(BaseModel):
+class OutboundModel(_Readable):
     """Base of every model the client sends: strict about unknown fields, immutable."""
 
     model_config = ConfigDict(

@@ -60,7 +60,8 @@ OrderType: TypeAlias = Literal[
     "trailing-stop-limit",
     "settle-position",
 ]
-"""Every order type ``add_order`` accepts (docs/protocol.md#ref-7-1)."""
+"""Every order type ``add_order`` accepts
+(https://docs.kraken.com/api/docs/websocket-v2/add_order)."""
 
 LIMIT_PRICE_ORDER_TYPES: frozenset[str] = frozenset(
     {"limit", "iceberg", "stop-loss-limit", "take-profit-limit", "trailing-stop-limit"}
@@ -92,7 +93,7 @@ ConditionalOrderType: TypeAlias = Literal[
 
 TimeInForce: TypeAlias = Literal["gtc", "gtd", "ioc", "fok"]
 """Request time in force. ``fok`` appears only in the newest docs (Jul 2026) and is limit-only;
-older docs say gtc/gtd/ioc (docs/protocol.md#ref-11-5)."""
+older docs say gtc/gtd/ioc, so whether Kraken's WebSocket API takes ``fok`` is unconfirmed."""
 
 ReportTimeInForce: TypeAlias = Literal["GTC", "GTD", "IOC", "FOK"]
 """Time in force as written in execution reports (uppercase)."""

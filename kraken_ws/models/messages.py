@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from .channels.balances import BalancesSnapshot, BalancesUpdate
 from .channels.book import BookSnapshot, BookUpdate
@@ -88,9 +88,16 @@ class UnknownMessage(BaseModel):
     """A frame that no model describes, kept whole so a new Kraken message never crashes a client.
 
     ``decode(..., strict=True)`` raises `DecodeError` instead.
+
+    Attributes:
+        kind (Literal["unknown"], optional): Always ``"unknown"``.
+        raw (Annotated[Any, SkipValidation]): The decoded JSON value (numbers as
+            ``Decimal``/``int``).
+        error (str | None, optional): Why the frame did not validate, when its tags named a known
+            model.
     """
 
-    model_config = {"frozen": True}
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     kind: Literal["unknown"] = "unknown"
     """Always ``"unknown"``."""
@@ -104,6 +111,17 @@ class GenericErrorResponse(ErrorFields):
     """An error the server could not attribute to a method (``"method":"error"``).
 
     Seen answering malformed JSON.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (str): Usually ``"error"``.
+        success (Literal[False]): Always ``false``.
     """
 
     method: str

@@ -22,7 +22,15 @@ __all__ = [
 
 
 class BookSubscribeParams(OutboundModel):
-    """Params of ``subscribe`` for the ``book`` channel."""
+    """Params of ``subscribe`` for the ``book`` channel.
+
+    Attributes:
+        channel (Literal["book"], optional): Channel name.
+        symbol (list[str]): Currency pairs, e.g. ``["BTC/USD"]``.
+        depth (BookDepth | None, optional): Number of levels per side: 10 (default), 25, 100, 500 or
+            1000. One of ``10``, ``25``, ``100``, ``500``, ``1000``.
+        snapshot (bool | None, optional): Send a snapshot first (default ``true``).
+    """
 
     channel: Literal["book"] = "book"
     """Channel name."""
@@ -35,7 +43,14 @@ class BookSubscribeParams(OutboundModel):
 
 
 class BookUnsubscribeParams(OutboundModel):
-    """Params of ``unsubscribe`` for the ``book`` channel (repeat the subscribed depth)."""
+    """Params of ``unsubscribe`` for the ``book`` channel (repeat the subscribed depth).
+
+    Attributes:
+        channel (Literal["book"], optional): Channel name.
+        symbol (list[str]): Currency pairs.
+        depth (BookDepth | None, optional): The depth that was subscribed. One of ``10``, ``25``,
+            ``100``, ``500``, ``1000``.
+    """
 
     channel: Literal["book"] = "book"
     """Channel name."""
@@ -46,7 +61,15 @@ class BookUnsubscribeParams(OutboundModel):
 
 
 class BookSubscribeResult(InboundModel):
-    """``result`` of a successful ``book`` subscribe or unsubscribe ack (one per symbol)."""
+    """``result`` of a successful ``book`` subscribe or unsubscribe ack (one per symbol).
+
+    Attributes:
+        channel (Literal["book"]): Channel name.
+        symbol (str): The symbol this ack is for.
+        depth (int | None, optional): Subscribed depth.
+        snapshot (bool | None, optional): Whether a snapshot follows.
+        warnings (list[str] | None, optional): Deprecation advisories.
+    """
 
     channel: Literal["book"]
     """Channel name."""
@@ -61,7 +84,12 @@ class BookSubscribeResult(InboundModel):
 
 
 class BookLevel(InboundModel):
-    """One price level: ``qty`` 0 in an update deletes the level."""
+    """One price level: ``qty`` 0 in an update deletes the level.
+
+    Attributes:
+        price (WireDecimal): Price level, exact wire digits.
+        qty (WireDecimal): Aggregated quantity at that price, exact wire digits.
+    """
 
     price: WireDecimal
     """Price level, exact wire digits."""
@@ -70,7 +98,17 @@ class BookLevel(InboundModel):
 
 
 class BookData(InboundModel):
-    """The book of one symbol in a snapshot or an update."""
+    """The book of one symbol in a snapshot or an update.
+
+    Attributes:
+        symbol (str): Currency pair.
+        bids (list[BookLevel]): Snapshot: best (highest) first. Update: changed levels, in no
+            particular order; apply in array order (the same price may repeat).
+        asks (list[BookLevel]): Snapshot: best (lowest) first. Update: changed levels, apply in
+            array order.
+        checksum (int): CRC32 of the top 10 levels per side after applying this message.
+        timestamp (Timestamp | None, optional): Book time (absent on some snapshots).
+    """
 
     symbol: str
     """Currency pair."""
@@ -86,7 +124,13 @@ class BookData(InboundModel):
 
 
 class BookSnapshot(InboundModel):
-    """A full book for each symbol, sent after subscribing."""
+    """A full book for each symbol, sent after subscribing.
+
+    Attributes:
+        channel (Literal["book"]): Channel name.
+        type (Literal["snapshot"]): Frame type.
+        data (list[BookData]): One item per symbol (in practice one).
+    """
 
     channel: Literal["book"]
     """Channel name."""
@@ -97,7 +141,13 @@ class BookSnapshot(InboundModel):
 
 
 class BookUpdate(InboundModel):
-    """Changed levels since the previous message."""
+    """Changed levels since the previous message.
+
+    Attributes:
+        channel (Literal["book"]): Channel name.
+        type (Literal["update"]): Frame type.
+        data (list[BookData]): One item per symbol (in practice one).
+    """
 
     channel: Literal["book"]
     """Channel name."""

@@ -16,7 +16,11 @@ __all__ = [
 
 
 class Heartbeat(InboundModel):
-    """A liveness frame: ``{"channel": "heartbeat"}``."""
+    """A liveness frame: ``{"channel": "heartbeat"}``.
+
+    Attributes:
+        channel (Literal["heartbeat"]): Channel name.
+    """
 
     channel: Literal["heartbeat"]
     """Channel name."""

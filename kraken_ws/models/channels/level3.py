@@ -27,7 +27,16 @@ __all__ = [
 
 
 class Level3SubscribeParams(OutboundModel):
-    """Params of ``subscribe`` for the ``level3`` channel."""
+    """Params of ``subscribe`` for the ``level3`` channel.
+
+    Attributes:
+        channel (Literal["level3"], optional): Channel name.
+        symbol (list[str]): Currency pairs (at most 200 per connection).
+        depth (L3Depth | None, optional): Price levels per side: 10 (default), 100 or 1000. One of
+            ``10``, ``100``, ``1000``.
+        snapshot (bool | None, optional): Send a snapshot first (default ``true``).
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     channel: Literal["level3"] = "level3"
     """Channel name."""
@@ -42,7 +51,15 @@ class Level3SubscribeParams(OutboundModel):
 
 
 class Level3UnsubscribeParams(OutboundModel):
-    """Params of ``unsubscribe`` for the ``level3`` channel."""
+    """Params of ``unsubscribe`` for the ``level3`` channel.
+
+    Attributes:
+        channel (Literal["level3"], optional): Channel name.
+        symbol (list[str]): Currency pairs.
+        depth (L3Depth | None, optional): The depth that was subscribed. One of ``10``, ``100``,
+            ``1000``.
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     channel: Literal["level3"] = "level3"
     """Channel name."""
@@ -55,7 +72,15 @@ class Level3UnsubscribeParams(OutboundModel):
 
 
 class Level3SubscribeResult(InboundModel):
-    """``result`` of a successful ``level3`` subscribe or unsubscribe ack (one per symbol)."""
+    """``result`` of a successful ``level3`` subscribe or unsubscribe ack (one per symbol).
+
+    Attributes:
+        channel (Literal["level3"]): Channel name.
+        symbol (str): The symbol this ack is for.
+        depth (int | None, optional): Subscribed depth.
+        snapshot (bool | None, optional): Whether a snapshot follows.
+        warnings (list[str] | None, optional): Deprecation advisories.
+    """
 
     channel: Literal["level3"]
     """Channel name."""
@@ -70,7 +95,14 @@ class Level3SubscribeResult(InboundModel):
 
 
 class Level3Order(InboundModel):
-    """A resting order in a snapshot."""
+    """A resting order in a snapshot.
+
+    Attributes:
+        order_id (str): Kraken order id.
+        limit_price (WireDecimal): Limit price, exact wire digits.
+        order_qty (WireDecimal): Remaining visible quantity, exact wire digits.
+        timestamp (Timestamp | None, optional): Insert or amend time (nanoseconds).
+    """
 
     order_id: str
     """Kraken order id."""
@@ -83,7 +115,16 @@ class Level3Order(InboundModel):
 
 
 class Level3Event(InboundModel):
-    """An order event in an update."""
+    """An order event in an update.
+
+    Attributes:
+        event (Literal["add", "modify", "delete"]): ``add`` a new order (tail of its level),
+            ``modify`` its quantity, ``delete`` it.
+        order_id (str): Kraken order id.
+        limit_price (WireDecimal): Limit price, exact wire digits.
+        order_qty (WireDecimal): Remaining visible quantity after the event, exact wire digits.
+        timestamp (Timestamp | None, optional): Event time (nanoseconds).
+    """
 
     event: Literal["add", "modify", "delete"]
     """``add`` a new order (tail of its level), ``modify`` its quantity, ``delete`` it."""
@@ -98,7 +139,15 @@ class Level3Event(InboundModel):
 
 
 class Level3SnapshotData(InboundModel):
-    """The order book of one symbol, order by order, in queue priority."""
+    """The order book of one symbol, order by order, in queue priority.
+
+    Attributes:
+        symbol (str): Currency pair.
+        bids (list[Level3Order]): Bids, best price first, orders in queue order within a level.
+        asks (list[Level3Order]): Asks, best price first, orders in queue order within a level.
+        checksum (int): CRC32 over every order of the top 10 price levels per side.
+        timestamp (Timestamp | None, optional): Book time.
+    """
 
     symbol: str
     """Currency pair."""
@@ -113,7 +162,15 @@ class Level3SnapshotData(InboundModel):
 
 
 class Level3UpdateData(InboundModel):
-    """Order events of one symbol."""
+    """Order events of one symbol.
+
+    Attributes:
+        symbol (str): Currency pair.
+        bids (list[Level3Event]): Bid-side events, in the order to apply.
+        asks (list[Level3Event]): Ask-side events, in the order to apply.
+        checksum (int): CRC32 after applying the events and truncating to depth.
+        timestamp (Timestamp | None, optional): Book time.
+    """
 
     symbol: str
     """Currency pair."""
@@ -128,7 +185,13 @@ class Level3UpdateData(InboundModel):
 
 
 class Level3Snapshot(InboundModel):
-    """Full order-by-order book after subscribing."""
+    """Full order-by-order book after subscribing.
+
+    Attributes:
+        channel (Literal["level3"]): Channel name.
+        type (Literal["snapshot"]): Frame type.
+        data (list[Level3SnapshotData]): One item per symbol.
+    """
 
     channel: Literal["level3"]
     """Channel name."""
@@ -139,7 +202,13 @@ class Level3Snapshot(InboundModel):
 
 
 class Level3Update(InboundModel):
-    """Order events since the previous message."""
+    """Order events since the previous message.
+
+    Attributes:
+        channel (Literal["level3"]): Channel name.
+        type (Literal["update"]): Frame type.
+        data (list[Level3UpdateData]): One item per symbol.
+    """
 
     channel: Literal["level3"]
     """Channel name."""

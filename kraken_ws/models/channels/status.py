@@ -18,7 +18,18 @@ __all__ = [
 
 
 class StatusData(InboundModel):
-    """Engine status and connection details."""
+    """Engine status and connection details.
+
+    Attributes:
+        system (SystemStatus): ``online`` (normal), ``maintenance`` (no new orders, no cancels),
+            ``cancel_only`` (cancels only, no matching) or ``post_only`` (only post-only limit
+            orders and cancels, no matching).
+        api_version (str): WebSocket API version, ``v2``.
+        connection_id (int | None, optional): Debug id of this connection. Arbitrary precision: it
+            exceeds 2^53 and even 2^64, so it is never a float or a fixed-width integer. Absent on
+            some status-change pushes (a live 2024 ``maintenance`` frame has none).
+        version (str): Service version, e.g. ``2.0.10``.
+    """
 
     system: SystemStatus
     """``online`` (normal), ``maintenance`` (no new orders, no cancels), ``cancel_only`` (cancels
@@ -34,7 +45,15 @@ class StatusData(InboundModel):
 
 
 class StatusUpdate(InboundModel):
-    """A status push (always ``type`` ``update``)."""
+    """A status push (always ``type`` ``update``).
+
+    Attributes:
+        channel (Literal["status"]): Channel name.
+        type (Literal["update"]): Frame type.
+        data (list[StatusData]): One item.
+        timestamp (Timestamp | None, optional): Frame time (not documented for this channel; kept if
+            sent).
+    """
 
     channel: Literal["status"]
     """Channel name."""

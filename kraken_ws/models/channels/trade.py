@@ -21,7 +21,14 @@ __all__ = [
 
 
 class TradeSubscribeParams(OutboundModel):
-    """Params of ``subscribe`` for the ``trade`` channel."""
+    """Params of ``subscribe`` for the ``trade`` channel.
+
+    Attributes:
+        channel (Literal["trade"], optional): Channel name.
+        symbol (list[str]): Currency pairs, e.g. ``["BTC/USD"]``.
+        snapshot (bool | None, optional): Send the 50 most recent trades first (default ``false``,
+            unlike the other channels).
+    """
 
     channel: Literal["trade"] = "trade"
     """Channel name."""
@@ -32,7 +39,12 @@ class TradeSubscribeParams(OutboundModel):
 
 
 class TradeUnsubscribeParams(OutboundModel):
-    """Params of ``unsubscribe`` for the ``trade`` channel."""
+    """Params of ``unsubscribe`` for the ``trade`` channel.
+
+    Attributes:
+        channel (Literal["trade"], optional): Channel name.
+        symbol (list[str]): Currency pairs.
+    """
 
     channel: Literal["trade"] = "trade"
     """Channel name."""
@@ -41,7 +53,14 @@ class TradeUnsubscribeParams(OutboundModel):
 
 
 class TradeSubscribeResult(InboundModel):
-    """``result`` of a successful ``trade`` subscribe or unsubscribe ack (one per symbol)."""
+    """``result`` of a successful ``trade`` subscribe or unsubscribe ack (one per symbol).
+
+    Attributes:
+        channel (Literal["trade"]): Channel name.
+        symbol (str): The symbol this ack is for.
+        snapshot (bool | None, optional): Whether a snapshot follows.
+        warnings (list[str] | None, optional): Deprecation advisories.
+    """
 
     channel: Literal["trade"]
     """Channel name."""
@@ -54,7 +73,17 @@ class TradeSubscribeResult(InboundModel):
 
 
 class TradeData(InboundModel):
-    """One trade."""
+    """One trade.
+
+    Attributes:
+        symbol (str): Currency pair.
+        side (Side): Side of the taker order. One of ``"buy"``, ``"sell"``.
+        price (WireDecimal): Average price of the trade.
+        qty (WireDecimal): Traded quantity, in base currency.
+        ord_type (str): Type of the taker order: ``limit`` or ``market``.
+        trade_id (int): Sequence number of the trade, unique per book.
+        timestamp (Timestamp): Trade time.
+    """
 
     symbol: str
     """Currency pair."""
@@ -73,7 +102,15 @@ class TradeData(InboundModel):
 
 
 class TradeSnapshot(InboundModel):
-    """The most recent trades (up to 50), sent after subscribing with ``snapshot`` true."""
+    """The most recent trades (up to 50), sent after subscribing with ``snapshot`` true.
+
+    Attributes:
+        channel (Literal["trade"]): Channel name.
+        type (Literal["snapshot"]): Frame type.
+        data (list[TradeData]): Trades, oldest first.
+        timestamp (Timestamp | None, optional): Frame time (not documented for this channel; kept if
+            sent).
+    """
 
     channel: Literal["trade"]
     """Channel name."""
@@ -86,7 +123,15 @@ class TradeSnapshot(InboundModel):
 
 
 class TradeUpdate(InboundModel):
-    """New trades; one frame may batch trades of different taker orders."""
+    """New trades; one frame may batch trades of different taker orders.
+
+    Attributes:
+        channel (Literal["trade"]): Channel name.
+        type (Literal["update"]): Frame type.
+        data (list[TradeData]): Trades, in execution order.
+        timestamp (Timestamp | None, optional): Frame time (not documented for this channel; kept if
+            sent).
+    """
 
     channel: Literal["trade"]
     """Channel name."""

@@ -248,7 +248,18 @@ def _check_order(o: OrderFieldsBase) -> None:
 
 
 class AddOrderTriggers(OutboundModel):
-    """Trigger of a stop-loss, take-profit or trailing-stop order (``triggers`` param)."""
+    """Trigger of a stop-loss, take-profit or trailing-stop order (``triggers`` param).
+
+    Attributes:
+        reference (TriggerReference | None, optional): Price that triggers the order: ``last``
+            (default) or ``index``.
+        price (WireDecimal): Trigger price, or an offset from the reference when ``price_type`` is
+            ``pct``/``quote`` (may be negative, e.g. ``-2.0`` = 2 % below; trailing types need a
+            positive distance).
+        price_type (PriceType | None, optional): ``static`` (default, absolute price), ``pct``
+            (percent offset) or ``quote`` (offset in quote currency). Trailing types need ``pct`` or
+            ``quote``.
+    """
 
     reference: TriggerReference | None = None
     """Price that triggers the order: ``last`` (default) or ``index``."""
@@ -261,7 +272,23 @@ class AddOrderTriggers(OutboundModel):
 
 
 class AddOrderConditional(OutboundModel):
-    """OTO template: each fill of the primary order creates this close order (opposite side)."""
+    """OTO template: each fill of the primary order creates this close order (opposite side).
+
+    Attributes:
+        order_type (ConditionalOrderType): Type of the close order. One of ``"limit"``,
+            ``"stop-loss"``, ``"stop-loss-limit"``, ``"take-profit"``, ``"take-profit-limit"``,
+            ``"trailing-stop"``, ``"trailing-stop-limit"``.
+        limit_price (WireDecimal | None, optional): Limit price of the close order (limit types
+            only).
+        limit_price_type (PriceType | None, optional): Units of ``limit_price``;
+            ``trailing-stop-limit`` only (default ``quote`` there). One of ``"static"``, ``"pct"``,
+            ``"quote"``.
+        trigger_price (WireDecimal | None, optional): Trigger price of a triggered close order (may
+            be a negative offset).
+        trigger_price_type (PriceType | None, optional): Units of ``trigger_price``: ``static``
+            (default), ``pct`` or ``quote``.
+        stop_price (WireDecimal | None, optional): Deprecated: use ``trigger_price``.
+    """
 
     order_type: ConditionalOrderType
     """Type of the close order."""
@@ -320,10 +347,59 @@ class OrderFieldsBase(OutboundModel):
 
     Not sent on its own: use `AddOrderParams` or
     `BatchAddOrder`.
+
+    Attributes:
+        order_type (OrderType): How the order executes
+            (https://docs.kraken.com/api/docs/websocket-v2/add_order). One of ``"limit"``,
+            ``"market"``, ``"iceberg"``, ``"stop-loss"``, ``"stop-loss-limit"``, ``"take-profit"``,
+            ``"take-profit-limit"``, ``"trailing-stop"``, ``"trailing-stop-limit"``,
+            ``"settle-position"``.
+        side (Side): ``buy`` or ``sell``.
+        order_qty (PositiveDecimal | None, optional): Order quantity in the base asset. Required,
+            except on a market buy without margin that gives ``cash_order_qty`` instead.
+        limit_price (WireDecimal | None, optional): Limit price; required for (and only for) limit,
+            iceberg, stop-loss-limit, take-profit-limit and trailing-stop-limit. On
+            trailing-stop-limit it is an offset from the trigger price.
+        limit_price_type (PriceType | None, optional): Units of ``limit_price``: ``static``, ``pct``
+            or ``quote``; trailing-stop-limit only (default ``quote`` there).
+        triggers (AddOrderTriggers | None, optional): Trigger of stop-loss, take-profit and
+            trailing-stop types (required for them, refused for the others).
+        time_in_force (TimeInForce | None, optional): ``gtc`` (default), ``gtd`` (needs
+            ``expire_time``), ``ioc``; ``fok`` for limit orders (newest docs only).
+        margin (bool | None, optional): Fund the order on margin at the pair's maximum leverage
+            (default ``false``).
+        post_only (bool | None, optional): Cancel rather than take liquidity; order types with a
+            limit price only.
+        reduce_only (bool | None, optional): Only reduce an existing margin position.
+        effective_time (str | None, optional): Scheduled start time, RFC3339 (seconds precision).
+        expire_time (str | None, optional): Expiry time for ``time_in_force="gtd"`` (and only then),
+            RFC3339, at most a month ahead.
+        cl_ord_id (str | None, optional): Client order id: long UUID, short UUID (32 hex) or up to
+            18 ASCII characters. Unique among open orders; mutually exclusive with
+            ``order_userref``.
+        order_userref (UserRef | None, optional): Non-unique int32 client tag; mutually exclusive
+            with ``cl_ord_id``.
+        conditional (AddOrderConditional | None, optional): OTO close-order template attached to
+            this order.
+        display_qty (PositiveDecimal | None, optional): Visible quantity of an iceberg order
+            (required for iceberg, refused otherwise); at least 1/15 of ``order_qty``.
+        fee_preference (FeePreference | None, optional): Currency to pay fees in: ``base`` or
+            ``quote`` (default quote for buy, base for sell).
+        no_mpp (bool | None, optional): Deprecated, accepted but ignored by Kraken (market price
+            protection).
+        stp_type (StpType | None, optional): Self-trade prevention: ``cancel_newest`` (default),
+            ``cancel_oldest``, ``cancel_both``.
+        cash_order_qty (PositiveDecimal | None, optional): Order size in quote currency; market buy
+            without margin only, instead of ``order_qty``.
+        sender_sub_id (str | None, optional): Sub-account/trader id for institutional enhanced STP;
+            same formats as ``cl_ord_id``.
+        stop_price (WireDecimal | None, optional): Deprecated: use ``triggers.price``.
+        trigger (TriggerReference | None, optional): Deprecated: use ``triggers.reference``. One of
+            ``"last"``, ``"index"``.
     """
 
     order_type: OrderType
-    """Execution model of the order (docs/protocol.md#ref-7-1)."""
+    """How the order executes (https://docs.kraken.com/api/docs/websocket-v2/add_order)."""
     side: Side
     """``buy`` or ``sell``."""
     order_qty: PositiveDecimal | None = None
@@ -399,6 +475,61 @@ class AddOrderParams(OrderFieldsBase):
     ``validate`` is the one field whose Python name differs from the wire name (it would shadow
     ``BaseModel.validate``): it is ``validate_only`` in Python, accepted as either name, and
     always serialised as ``validate``.
+
+    Attributes:
+        order_type (OrderType): How the order executes
+            (https://docs.kraken.com/api/docs/websocket-v2/add_order). One of ``"limit"``,
+            ``"market"``, ``"iceberg"``, ``"stop-loss"``, ``"stop-loss-limit"``, ``"take-profit"``,
+            ``"take-profit-limit"``, ``"trailing-stop"``, ``"trailing-stop-limit"``,
+            ``"settle-position"``.
+        side (Side): ``buy`` or ``sell``.
+        order_qty (PositiveDecimal | None, optional): Order quantity in the base asset. Required,
+            except on a market buy without margin that gives ``cash_order_qty`` instead.
+        limit_price (WireDecimal | None, optional): Limit price; required for (and only for) limit,
+            iceberg, stop-loss-limit, take-profit-limit and trailing-stop-limit. On
+            trailing-stop-limit it is an offset from the trigger price.
+        limit_price_type (PriceType | None, optional): Units of ``limit_price``: ``static``, ``pct``
+            or ``quote``; trailing-stop-limit only (default ``quote`` there).
+        triggers (AddOrderTriggers | None, optional): Trigger of stop-loss, take-profit and
+            trailing-stop types (required for them, refused for the others).
+        time_in_force (TimeInForce | None, optional): ``gtc`` (default), ``gtd`` (needs
+            ``expire_time``), ``ioc``; ``fok`` for limit orders (newest docs only).
+        margin (bool | None, optional): Fund the order on margin at the pair's maximum leverage
+            (default ``false``).
+        post_only (bool | None, optional): Cancel rather than take liquidity; order types with a
+            limit price only.
+        reduce_only (bool | None, optional): Only reduce an existing margin position.
+        effective_time (str | None, optional): Scheduled start time, RFC3339 (seconds precision).
+        expire_time (str | None, optional): Expiry time for ``time_in_force="gtd"`` (and only then),
+            RFC3339, at most a month ahead.
+        cl_ord_id (str | None, optional): Client order id: long UUID, short UUID (32 hex) or up to
+            18 ASCII characters. Unique among open orders; mutually exclusive with
+            ``order_userref``.
+        order_userref (UserRef | None, optional): Non-unique int32 client tag; mutually exclusive
+            with ``cl_ord_id``.
+        conditional (AddOrderConditional | None, optional): OTO close-order template attached to
+            this order.
+        display_qty (PositiveDecimal | None, optional): Visible quantity of an iceberg order
+            (required for iceberg, refused otherwise); at least 1/15 of ``order_qty``.
+        fee_preference (FeePreference | None, optional): Currency to pay fees in: ``base`` or
+            ``quote`` (default quote for buy, base for sell).
+        no_mpp (bool | None, optional): Deprecated, accepted but ignored by Kraken (market price
+            protection).
+        stp_type (StpType | None, optional): Self-trade prevention: ``cancel_newest`` (default),
+            ``cancel_oldest``, ``cancel_both``.
+        cash_order_qty (PositiveDecimal | None, optional): Order size in quote currency; market buy
+            without margin only, instead of ``order_qty``.
+        sender_sub_id (str | None, optional): Sub-account/trader id for institutional enhanced STP;
+            same formats as ``cl_ord_id``.
+        stop_price (WireDecimal | None, optional): Deprecated: use ``triggers.price``.
+        trigger (TriggerReference | None, optional): Deprecated: use ``triggers.reference``. One of
+            ``"last"``, ``"index"``.
+        symbol (str): Currency pair, e.g. ``"BTC/USD"``.
+        deadline (str | None, optional): RFC3339 time with a timezone (ms precision) after which the
+            engine must not match the order; 500 ms to 60 s ahead (default 5 s).
+        validate_only (bool | None, optional): ``validate`` on the wire: check the order without
+            placing it (the reply carries ``order_id: ""``). Wire name ``validate``.
+        token (str | None, optional): WebSocket token; the client fills it in.
     """
 
     model_config = ConfigDict(serialize_by_alias=True)
@@ -421,7 +552,13 @@ class AddOrderParams(OrderFieldsBase):
 
 
 class AddOrderRequest(OutboundModel):
-    """The ``add_order`` request envelope."""
+    """The ``add_order`` request envelope.
+
+    Attributes:
+        method (Literal["add_order"], optional): Method name.
+        params (AddOrderParams): The order.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["add_order"] = "add_order"
     """Method name."""
@@ -432,7 +569,14 @@ class AddOrderRequest(OutboundModel):
 
 
 class AddOrderResult(ResultBase):
-    """``result`` of a successful ``add_order``."""
+    """``result`` of a successful ``add_order``.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        order_id (str): Kraken order id (``""`` when ``validate`` was set).
+        cl_ord_id (str | None, optional): Echo of the ``cl_ord_id`` sent.
+        order_userref (int | None, optional): Echo of the ``order_userref`` sent.
+    """
 
     order_id: str
     """Kraken order id (``""`` when ``validate`` was set)."""
@@ -443,7 +587,16 @@ class AddOrderResult(ResultBase):
 
 
 class AddOrderSuccess(ResponseBase):
-    """An accepted ``add_order``."""
+    """An accepted ``add_order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["add_order"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (AddOrderResult): Ids of the new order.
+    """
 
     method: Literal["add_order"]
     """Method name."""
@@ -454,7 +607,19 @@ class AddOrderSuccess(ResponseBase):
 
 
 class AddOrderError(ErrorFields):
-    """A rejected ``add_order``, e.g. ``EOrder:Insufficient funds``."""
+    """A rejected ``add_order``, e.g. ``EOrder:Insufficient funds``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["add_order"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["add_order"]
     """Method name."""

@@ -36,7 +36,33 @@ _AMENDABLE = ("order_qty", "display_qty", "limit_price", "trigger_price")
 
 
 class AmendOrderParams(OutboundModel):
-    """Params of ``amend_order``."""
+    """Params of ``amend_order``.
+
+    Attributes:
+        order_id (str | None, optional): Kraken id of the order to amend (exactly one of
+            ``order_id`` / ``cl_ord_id``).
+        cl_ord_id (str | None, optional): Client id of the order to amend (exactly one of
+            ``order_id`` / ``cl_ord_id``).
+        order_qty (PositiveDecimal | None, optional): New order quantity in the base asset. Below
+            the filled quantity, the order is filled at what it has and the rest is cancelled.
+        display_qty (PositiveDecimal | None, optional): New visible quantity of an iceberg order (at
+            least 1/15 of the remaining quantity).
+        limit_price (WireDecimal | None, optional): New limit price (an offset on
+            trailing-stop-limit orders, so it may be negative).
+        limit_price_type (PriceType | None, optional): Units of ``limit_price``; trailing-stop-limit
+            only (default ``quote`` there). One of ``"static"``, ``"pct"``, ``"quote"``.
+        post_only (bool | None, optional): Reject the price change if the order could not stay
+            passive (default ``false``).
+        trigger_price (WireDecimal | None, optional): New trigger price of a triggered order (a flat
+            field, not a ``triggers`` object).
+        trigger_price_type (PriceType | None, optional): Units of ``trigger_price``: ``static``
+            (default), ``pct`` or ``quote``.
+        deadline (str | None, optional): RFC3339 time with a timezone after which the engine must
+            not apply the amend (500 ms to 60 s ahead).
+        symbol (str | None, optional): Currency pair; required only for non-crypto pairs (xStocks,
+            e.g. ``TSLAx/USD``).
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     order_id: str | None = Field(default=None, min_length=1)
     """Kraken id of the order to amend (exactly one of ``order_id`` / ``cl_ord_id``)."""
@@ -92,7 +118,13 @@ class AmendOrderParams(OutboundModel):
 
 
 class AmendOrderRequest(OutboundModel):
-    """The ``amend_order`` request envelope."""
+    """The ``amend_order`` request envelope.
+
+    Attributes:
+        method (Literal["amend_order"], optional): Method name.
+        params (AmendOrderParams): What to amend.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["amend_order"] = "amend_order"
     """Method name."""
@@ -103,7 +135,14 @@ class AmendOrderRequest(OutboundModel):
 
 
 class AmendOrderResult(ResultBase):
-    """``result`` of a successful ``amend_order``."""
+    """``result`` of a successful ``amend_order``.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        amend_id (str): Kraken id of this amend.
+        order_id (str | None, optional): Echo of the ``order_id`` sent.
+        cl_ord_id (str | None, optional): Echo of the ``cl_ord_id`` sent.
+    """
 
     amend_id: str
     """Kraken id of this amend."""
@@ -114,7 +153,16 @@ class AmendOrderResult(ResultBase):
 
 
 class AmendOrderSuccess(ResponseBase):
-    """An accepted ``amend_order``."""
+    """An accepted ``amend_order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["amend_order"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (AmendOrderResult): Amend id and the order's id.
+    """
 
     method: Literal["amend_order"]
     """Method name."""
@@ -125,7 +173,19 @@ class AmendOrderSuccess(ResponseBase):
 
 
 class AmendOrderError(ErrorFields):
-    """A rejected ``amend_order``, e.g. ``EOrder:Unknown order``."""
+    """A rejected ``amend_order``, e.g. ``EOrder:Unknown order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["amend_order"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["amend_order"]
     """Method name."""

@@ -46,6 +46,55 @@ class BatchAddOrder(OrderFieldsBase):
     """One order of a batch, checked like an ``add_order`` order.
 
     The ``add_order`` fields minus ``symbol``, ``token``, ``validate`` and ``deadline``.
+
+    Attributes:
+        order_type (OrderType): How the order executes
+            (https://docs.kraken.com/api/docs/websocket-v2/add_order). One of ``"limit"``,
+            ``"market"``, ``"iceberg"``, ``"stop-loss"``, ``"stop-loss-limit"``, ``"take-profit"``,
+            ``"take-profit-limit"``, ``"trailing-stop"``, ``"trailing-stop-limit"``,
+            ``"settle-position"``.
+        side (Side): ``buy`` or ``sell``.
+        order_qty (PositiveDecimal | None, optional): Order quantity in the base asset. Required,
+            except on a market buy without margin that gives ``cash_order_qty`` instead.
+        limit_price (WireDecimal | None, optional): Limit price; required for (and only for) limit,
+            iceberg, stop-loss-limit, take-profit-limit and trailing-stop-limit. On
+            trailing-stop-limit it is an offset from the trigger price.
+        limit_price_type (PriceType | None, optional): Units of ``limit_price``: ``static``, ``pct``
+            or ``quote``; trailing-stop-limit only (default ``quote`` there).
+        triggers (AddOrderTriggers | None, optional): Trigger of stop-loss, take-profit and
+            trailing-stop types (required for them, refused for the others).
+        time_in_force (TimeInForce | None, optional): ``gtc`` (default), ``gtd`` (needs
+            ``expire_time``), ``ioc``; ``fok`` for limit orders (newest docs only).
+        margin (bool | None, optional): Fund the order on margin at the pair's maximum leverage
+            (default ``false``).
+        post_only (bool | None, optional): Cancel rather than take liquidity; order types with a
+            limit price only.
+        reduce_only (bool | None, optional): Only reduce an existing margin position.
+        effective_time (str | None, optional): Scheduled start time, RFC3339 (seconds precision).
+        expire_time (str | None, optional): Expiry time for ``time_in_force="gtd"`` (and only then),
+            RFC3339, at most a month ahead.
+        cl_ord_id (str | None, optional): Client order id: long UUID, short UUID (32 hex) or up to
+            18 ASCII characters. Unique among open orders; mutually exclusive with
+            ``order_userref``.
+        order_userref (UserRef | None, optional): Non-unique int32 client tag; mutually exclusive
+            with ``cl_ord_id``.
+        conditional (AddOrderConditional | None, optional): OTO close-order template attached to
+            this order.
+        display_qty (PositiveDecimal | None, optional): Visible quantity of an iceberg order
+            (required for iceberg, refused otherwise); at least 1/15 of ``order_qty``.
+        fee_preference (FeePreference | None, optional): Currency to pay fees in: ``base`` or
+            ``quote`` (default quote for buy, base for sell).
+        no_mpp (bool | None, optional): Deprecated, accepted but ignored by Kraken (market price
+            protection).
+        stp_type (StpType | None, optional): Self-trade prevention: ``cancel_newest`` (default),
+            ``cancel_oldest``, ``cancel_both``.
+        cash_order_qty (PositiveDecimal | None, optional): Order size in quote currency; market buy
+            without margin only, instead of ``order_qty``.
+        sender_sub_id (str | None, optional): Sub-account/trader id for institutional enhanced STP;
+            same formats as ``cl_ord_id``.
+        stop_price (WireDecimal | None, optional): Deprecated: use ``triggers.price``.
+        trigger (TriggerReference | None, optional): Deprecated: use ``triggers.reference``. One of
+            ``"last"``, ``"index"``.
     """
 
 
@@ -54,6 +103,16 @@ class BatchAddParams(OutboundModel):
 
     ``validate`` is ``validate_only`` in Python (it would shadow ``BaseModel.validate``); either
     name is accepted and it is always serialised as ``validate``.
+
+    Attributes:
+        symbol (str): Currency pair of every order in the batch.
+        orders (list[BatchAddOrder]): 2 to 15 orders.
+        deadline (str | None, optional): RFC3339 time with a timezone after which the engine must
+            not match the orders.
+        validate_only (bool | None, optional): ``validate`` on the wire: check the batch without
+            placing it. Wire name ``validate``.
+        token (str | None, optional): WebSocket token (batch-level, not per order); the client fills
+            it in.
     """
 
     model_config = ConfigDict(serialize_by_alias=True)
@@ -88,7 +147,13 @@ class BatchAddParams(OutboundModel):
 
 
 class BatchAddRequest(OutboundModel):
-    """The ``batch_add`` request envelope."""
+    """The ``batch_add`` request envelope.
+
+    Attributes:
+        method (Literal["batch_add"], optional): Method name.
+        params (BatchAddParams): The batch.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["batch_add"] = "batch_add"
     """Method name."""
@@ -99,7 +164,16 @@ class BatchAddRequest(OutboundModel):
 
 
 class BatchAddOrderResult(ResultBase):
-    """One row of the ``batch_add`` result, in request order."""
+    """One row of the ``batch_add`` result, in request order.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        order_id (str | None, optional): Kraken id of the new order (absent on a failed row).
+        cl_ord_id (str | None, optional): Echo of the order's ``cl_ord_id``.
+        order_userref (int | None, optional): Echo of the order's ``order_userref``.
+        error (str | None, optional): Why this order failed (observed by other SDKs, not in the
+            docs).
+    """
 
     order_id: str | None = None
     """Kraken id of the new order (absent on a failed row)."""
@@ -116,7 +190,16 @@ BatchAddResult = list[BatchAddOrderResult]
 
 
 class BatchAddSuccess(ResponseBase):
-    """The batch was accepted; inspect each row, single orders may still have failed."""
+    """The batch was accepted; inspect each row, single orders may still have failed.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["batch_add"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (BatchAddResult): One row per order.
+    """
 
     method: Literal["batch_add"]
     """Method name."""
@@ -127,7 +210,21 @@ class BatchAddSuccess(ResponseBase):
 
 
 class BatchAddError(ErrorFields):
-    """A rejected batch."""
+    """A rejected batch.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["batch_add"]): Method name.
+        success (Literal[False]): Always ``false``.
+        result (list[BatchAddOrderResult] | None, optional): Per-order rows, when Kraken sends them
+            with the failure.
+    """
 
     method: Literal["batch_add"]
     """Method name."""

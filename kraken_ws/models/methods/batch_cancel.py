@@ -44,7 +44,13 @@ _Identifier = Annotated[str, Field(min_length=1)]
 
 
 class BatchCancelParams(OutboundModel):
-    """Params of ``batch_cancel``."""
+    """Params of ``batch_cancel``.
+
+    Attributes:
+        orders (list[_Identifier]): Kraken order ids or ``order_userref`` values as strings.
+        cl_ord_id (list[str] | None, optional): Client order ids.
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     orders: list[_Identifier] = Field(max_length=MAX_BATCH_IDS)
     """Kraken order ids or ``order_userref`` values as strings."""
@@ -73,7 +79,13 @@ class BatchCancelParams(OutboundModel):
 
 
 class BatchCancelRequest(OutboundModel):
-    """The ``batch_cancel`` request envelope."""
+    """The ``batch_cancel`` request envelope.
+
+    Attributes:
+        method (Literal["batch_cancel"], optional): Method name.
+        params (BatchCancelParams): Orders to cancel.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["batch_cancel"] = "batch_cancel"
     """Method name."""
@@ -84,14 +96,30 @@ class BatchCancelRequest(OutboundModel):
 
 
 class BatchCancelResult(ResultBase):
-    """``result`` of a successful ``batch_cancel``."""
+    """``result`` of a successful ``batch_cancel``.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        count (int): Number of orders cancelled.
+    """
 
     count: int
     """Number of orders cancelled."""
 
 
 class BatchCancelSuccess(ResponseBase):
-    """Orders cancelled."""
+    """Orders cancelled.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["batch_cancel"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (BatchCancelResult | None, optional): How many (documented shape).
+        orders_cancelled (int | None, optional): How many, in the undocumented shape of a 2024 live
+            capture (no ``result`` then).
+    """
 
     method: Literal["batch_cancel"]
     """Method name."""
@@ -104,7 +132,19 @@ class BatchCancelSuccess(ResponseBase):
 
 
 class BatchCancelError(ErrorFields):
-    """A failed ``batch_cancel``."""
+    """A failed ``batch_cancel``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["batch_cancel"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["batch_cancel"]
     """Method name."""

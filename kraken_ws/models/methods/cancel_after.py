@@ -33,7 +33,13 @@ MAX_TIMEOUT_SECONDS = 86400
 
 
 class CancelAllOrdersAfterParams(OutboundModel):
-    """Params of ``cancel_all_orders_after``."""
+    """Params of ``cancel_all_orders_after``.
+
+    Attributes:
+        timeout (int): Countdown in whole seconds, ``0 <= timeout < 86400``; ``0`` disarms the
+            switch.
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     timeout: int = Field(strict=True, ge=0, lt=MAX_TIMEOUT_SECONDS)
     """Countdown in whole seconds, ``0 <= timeout < 86400``; ``0`` disarms the switch."""
@@ -42,7 +48,13 @@ class CancelAllOrdersAfterParams(OutboundModel):
 
 
 class CancelAllOrdersAfterRequest(OutboundModel):
-    """The ``cancel_all_orders_after`` request envelope."""
+    """The ``cancel_all_orders_after`` request envelope.
+
+    Attributes:
+        method (Literal["cancel_all_orders_after"], optional): Method name.
+        params (CancelAllOrdersAfterParams): The timeout.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["cancel_all_orders_after"] = "cancel_all_orders_after"
     """Method name."""
@@ -53,7 +65,14 @@ class CancelAllOrdersAfterRequest(OutboundModel):
 
 
 class CancelAllOrdersAfterResult(ResultBase):
-    """``result`` of a successful ``cancel_all_orders_after`` (camelCase on the wire)."""
+    """``result`` of a successful ``cancel_all_orders_after`` (camelCase on the wire).
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        currentTime (Timestamp): Engine time when the request was handled (RFC3339).
+        triggerTime (Timestamp | None, optional): When the orders will be cancelled (RFC3339);
+            absent or ``"0"`` when disarmed.
+    """
 
     currentTime: Timestamp
     """Engine time when the request was handled (RFC3339)."""
@@ -62,7 +81,16 @@ class CancelAllOrdersAfterResult(ResultBase):
 
 
 class CancelAllOrdersAfterSuccess(ResponseBase):
-    """The switch was armed, extended or disarmed."""
+    """The switch was armed, extended or disarmed.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["cancel_all_orders_after"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (CancelAllOrdersAfterResult): Current and trigger time.
+    """
 
     method: Literal["cancel_all_orders_after"]
     """Method name."""
@@ -73,7 +101,19 @@ class CancelAllOrdersAfterSuccess(ResponseBase):
 
 
 class CancelAllOrdersAfterError(ErrorFields):
-    """A failed ``cancel_all_orders_after``."""
+    """A failed ``cancel_all_orders_after``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["cancel_all_orders_after"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["cancel_all_orders_after"]
     """Method name."""

@@ -24,14 +24,24 @@ __all__ = [
 
 
 class CancelAllParams(OutboundModel):
-    """Params of ``cancel_all``: only the token."""
+    """Params of ``cancel_all``: only the token.
+
+    Attributes:
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     token: str | None = None
     """WebSocket token; the client fills it in."""
 
 
 class CancelAllRequest(OutboundModel):
-    """The ``cancel_all`` request envelope."""
+    """The ``cancel_all`` request envelope.
+
+    Attributes:
+        method (Literal["cancel_all"], optional): Method name.
+        params (CancelAllParams, optional): Holds the token.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["cancel_all"] = "cancel_all"
     """Method name."""
@@ -42,14 +52,28 @@ class CancelAllRequest(OutboundModel):
 
 
 class CancelAllResult(ResultBase):
-    """``result`` of a successful ``cancel_all``."""
+    """``result`` of a successful ``cancel_all``.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        count (int): Number of orders cancelled.
+    """
 
     count: int
     """Number of orders cancelled."""
 
 
 class CancelAllSuccess(ResponseBase):
-    """Orders cancelled."""
+    """Orders cancelled.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["cancel_all"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (CancelAllResult): How many.
+    """
 
     method: Literal["cancel_all"]
     """Method name."""
@@ -60,7 +84,19 @@ class CancelAllSuccess(ResponseBase):
 
 
 class CancelAllError(ErrorFields):
-    """A failed ``cancel_all``."""
+    """A failed ``cancel_all``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["cancel_all"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["cancel_all"]
     """Method name."""

@@ -32,7 +32,15 @@ _OrderId = Annotated[str, Field(min_length=1)]
 
 
 class CancelOrderParams(OutboundModel):
-    """Params of ``cancel_order``: lists of ids (arrays even for one id)."""
+    """Params of ``cancel_order``: lists of ids (arrays even for one id).
+
+    Attributes:
+        order_id (list[_OrderId] | None, optional): Kraken order ids.
+        cl_ord_id (list[str] | None, optional): Client order ids.
+        order_userref (list[UserRef] | None, optional): Client tags; every open order with one of
+            them is cancelled.
+        token (str | None, optional): WebSocket token; the client fills it in.
+    """
 
     order_id: list[_OrderId] | None = Field(default=None, min_length=1)
     """Kraken order ids."""
@@ -61,7 +69,13 @@ class CancelOrderParams(OutboundModel):
 
 
 class CancelOrderRequest(OutboundModel):
-    """The ``cancel_order`` request envelope."""
+    """The ``cancel_order`` request envelope.
+
+    Attributes:
+        method (Literal["cancel_order"], optional): Method name.
+        params (CancelOrderParams): Orders to cancel.
+        req_id (int | None, optional): Client request id, echoed in every response.
+    """
 
     method: Literal["cancel_order"] = "cancel_order"
     """Method name."""
@@ -72,7 +86,14 @@ class CancelOrderRequest(OutboundModel):
 
 
 class CancelOrderResult(ResultBase):
-    """``result`` of one cancelled order."""
+    """``result`` of one cancelled order.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        order_id (str | None, optional): Kraken id of the cancelled order.
+        cl_ord_id (str | None, optional): Client id of the cancelled order, when it was cancelled by
+            ``cl_ord_id``.
+    """
 
     order_id: str | None = None
     """Kraken id of the cancelled order."""
@@ -81,7 +102,16 @@ class CancelOrderResult(ResultBase):
 
 
 class CancelOrderSuccess(ResponseBase):
-    """One order cancelled (one such response per order)."""
+    """One order cancelled (one such response per order).
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["cancel_order"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (CancelOrderResult): Which order was cancelled.
+    """
 
     method: Literal["cancel_order"]
     """Method name."""
@@ -92,7 +122,19 @@ class CancelOrderSuccess(ResponseBase):
 
 
 class CancelOrderError(ErrorFields):
-    """A failed cancel, e.g. ``EOrder:Unknown order``."""
+    """A failed cancel, e.g. ``EOrder:Unknown order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["cancel_order"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["cancel_order"]
     """Method name."""

@@ -39,6 +39,33 @@ class EditOrderParams(OutboundModel):
 
     ``validate`` is ``validate_only`` in Python (it would shadow ``BaseModel.validate``); either
     name is accepted and it is always serialised as ``validate``.
+
+    Attributes:
+        order_id (str): Kraken id of the order to edit.
+        symbol (str): The order's symbol (cannot change).
+        order_qty (PositiveDecimal | None, optional): New quantity in the base asset; rejected if
+            already-executed quantity exceeds it.
+        limit_price (WireDecimal | None, optional): New limit price.
+        display_qty (PositiveDecimal | None, optional): New visible quantity of an iceberg order (at
+            least 1/15 of ``order_qty``).
+        fee_preference (FeePreference | None, optional): Currency to pay fees in: ``base`` or
+            ``quote``.
+        order_userref (UserRef | None, optional): int32 tag to put on the new order (it does not
+            identify the order being edited).
+        post_only (bool | None, optional): Cancel rather than take liquidity.
+        reduce_only (bool | None, optional): Only reduce an existing margin position.
+        triggers (AddOrderTriggers | None, optional): New trigger (``reference``, ``price``,
+            ``price_type``).
+        deadline (str | None, optional): RFC3339 time with a timezone after which the engine must
+            not apply the edit.
+        validate_only (bool | None, optional): ``validate`` on the wire: check the edit without
+            applying it. Wire name ``validate``.
+        no_mpp (bool | None, optional): Deprecated, accepted but ignored by Kraken.
+        price (WireDecimal | None, optional): Deprecated: use ``limit_price``.
+        trigger (TriggerReference | None, optional): Deprecated: use ``triggers.reference``. One of
+            ``"last"``, ``"index"``.
+        stop_price (WireDecimal | None, optional): Deprecated: use ``triggers.price``.
+        token (str | None, optional): WebSocket token; the client fills it in.
     """
 
     model_config = ConfigDict(serialize_by_alias=True)
@@ -106,7 +133,13 @@ class EditOrderParams(OutboundModel):
 
 
 class EditOrderRequest(OutboundModel):
-    """The ``edit_order`` request envelope."""
+    """The ``edit_order`` request envelope.
+
+    Attributes:
+        method (Literal["edit_order"], optional): Method name.
+        params (EditOrderParams): What to edit.
+        req_id (int | None, optional): Client request id, echoed in the response.
+    """
 
     method: Literal["edit_order"] = "edit_order"
     """Method name."""
@@ -117,7 +150,13 @@ class EditOrderRequest(OutboundModel):
 
 
 class EditOrderResult(ResultBase):
-    """``result`` of a successful ``edit_order``."""
+    """``result`` of a successful ``edit_order``.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        order_id (str): Kraken id of the **new** order.
+        original_order_id (str | None, optional): Kraken id of the cancelled original.
+    """
 
     order_id: str
     """Kraken id of the **new** order."""
@@ -126,7 +165,16 @@ class EditOrderResult(ResultBase):
 
 
 class EditOrderSuccess(ResponseBase):
-    """An accepted ``edit_order``."""
+    """An accepted ``edit_order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["edit_order"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (EditOrderResult): New and original order ids.
+    """
 
     method: Literal["edit_order"]
     """Method name."""
@@ -137,7 +185,19 @@ class EditOrderSuccess(ResponseBase):
 
 
 class EditOrderError(ErrorFields):
-    """A rejected ``edit_order``."""
+    """A rejected ``edit_order``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["edit_order"]): Method name.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["edit_order"]
     """Method name."""

@@ -24,7 +24,12 @@ __all__ = [
 
 
 class PingRequest(OutboundModel):
-    """The ``ping`` request: method and optional ``req_id``, no params."""
+    """The ``ping`` request: method and optional ``req_id``, no params.
+
+    Attributes:
+        method (Literal["ping"], optional): Method name.
+        req_id (int | None, optional): Client request id, echoed in the pong.
+    """
 
     method: Literal["ping"] = "ping"
     """Method name."""
@@ -33,7 +38,18 @@ class PingRequest(OutboundModel):
 
 
 class Pong(ResponseBase):
-    """Answer to a ``ping``."""
+    """Answer to a ``ping``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["pong"]): Always ``pong``.
+        success (bool | None, optional): Allowed by the schema, not sent in practice.
+        result (ResultBase | None, optional): Allowed by the schema (``warnings``), not sent in
+            practice.
+        error (str | None, optional): Allowed by the schema, not sent in practice.
+    """
 
     method: Literal["pong"]
     """Always ``pong``."""
@@ -46,7 +62,19 @@ class Pong(ResponseBase):
 
 
 class PingError(ErrorFields):
-    """A rejected ``ping`` (answered with ``method: "ping"``, not ``pong``)."""
+    """A rejected ``ping`` (answered with ``method: "ping"``, not ``pong``).
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["ping"]): Always ``ping``.
+        success (Literal[False]): Always ``false``.
+    """
 
     method: Literal["ping"]
     """Always ``ping``."""

@@ -69,7 +69,13 @@ SubscribeResult = Annotated[
 
 
 class SubscribeRequest(OutboundModel):
-    """The ``subscribe`` request envelope."""
+    """The ``subscribe`` request envelope.
+
+    Attributes:
+        method (Literal["subscribe"], optional): Method name.
+        params (SubscribeParams): Channel and its options.
+        req_id (int | None, optional): Client request id, echoed in every ack.
+    """
 
     method: Literal["subscribe"] = "subscribe"
     """Method name."""
@@ -80,7 +86,16 @@ class SubscribeRequest(OutboundModel):
 
 
 class SubscribeSuccess(ResponseBase):
-    """A subscription ack (one per symbol)."""
+    """A subscription ack (one per symbol).
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["subscribe"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (SubscribeResult): What was subscribed.
+    """
 
     method: Literal["subscribe"]
     """Method name."""
@@ -91,7 +106,21 @@ class SubscribeSuccess(ResponseBase):
 
 
 class SubscribeError(ErrorFields):
-    """A rejected subscription, e.g. ``Already subscribed``, ``Currency pair not supported``."""
+    """A rejected subscription, e.g. ``Already subscribed``, ``Currency pair not supported``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["subscribe"]): Method name.
+        success (Literal[False]): Always ``false``.
+        result (SubscribeResult | dict[str, Any] | None, optional): Usually absent; kept as a plain
+            dict if it names a channel this SDK does not know.
+    """
 
     method: Literal["subscribe"]
     """Method name."""

@@ -53,7 +53,13 @@ UnsubscribeResult = SubscribeResult
 
 
 class UnsubscribeRequest(OutboundModel):
-    """The ``unsubscribe`` request envelope."""
+    """The ``unsubscribe`` request envelope.
+
+    Attributes:
+        method (Literal["unsubscribe"], optional): Method name.
+        params (UnsubscribeParams): Channel and the subscription key to drop.
+        req_id (int | None, optional): Client request id, echoed in every ack.
+    """
 
     method: Literal["unsubscribe"] = "unsubscribe"
     """Method name."""
@@ -64,7 +70,16 @@ class UnsubscribeRequest(OutboundModel):
 
 
 class UnsubscribeSuccess(ResponseBase):
-    """An unsubscription ack (one per symbol)."""
+    """An unsubscription ack (one per symbol).
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        method (Literal["unsubscribe"]): Method name.
+        success (Literal[True]): Always ``true``.
+        result (UnsubscribeResult): What was unsubscribed.
+    """
 
     method: Literal["unsubscribe"]
     """Method name."""
@@ -75,7 +90,21 @@ class UnsubscribeSuccess(ResponseBase):
 
 
 class UnsubscribeError(ErrorFields):
-    """A rejected unsubscription, e.g. ``Subscription Not Found``."""
+    """A rejected unsubscription, e.g. ``Subscription Not Found``.
+
+    Attributes:
+        req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
+        time_in (Timestamp | None, optional): When the server received the request.
+        time_out (Timestamp | None, optional): When the server sent the response.
+        error (str): Kraken's error string, e.g. ``"EOrder:Insufficient funds"``.
+        symbol (str | None, optional): Symbol echoed by some subscription errors (undocumented,
+            observed).
+        status (str | None, optional): ``"error"`` on some captured responses (undocumented).
+        method (Literal["unsubscribe"]): Method name.
+        success (Literal[False]): Always ``false``.
+        result (UnsubscribeResult | dict[str, Any] | None, optional): Usually absent; kept as a
+            plain dict if it names a channel this SDK does not know.
+    """
 
     method: Literal["unsubscribe"]
     """Method name."""
