@@ -80,8 +80,14 @@ def _describe(exc: BaseException) -> str:
     from ..exceptions import KrakenAPIError
 
     if isinstance(exc, KrakenAPIError):
-        where = f"{exc.symbol}: " if exc.symbol else ""
-        return f"Kraken refused {exc.method or 'the request'}: {where}{exc.error}"
+        what = exc.method or "the request"
+        error = exc.error
+        if exc.symbol:
+            what += f" {exc.symbol}"
+            # Kraken often ends the text with the pair too ("Currency pair not supported
+            # FOO/BAR"): name it once.
+            error = error.removesuffix(f" {exc.symbol}")
+        return _one_line(f"Kraken refused {what}: {error}")
     text = str(exc) or type(exc).__name__
     return _one_line(text)
 
@@ -123,7 +129,8 @@ def _check_interval(ctx: click.Context, param: click.Parameter, value: int) -> i
     return value
 
 
-def _check_symbols(symbols: Sequence[str]) -> list[str]:
+def _check_symbols(symbols: Sequence[str], param_hint: str = "SYMBOL") -> list[str]:
+    """The pairs given (commas split them too); ``param_hint`` names the argument or option."""
     out: list[str] = []
     for symbol in symbols:
         for part in symbol.split(","):
@@ -133,9 +140,9 @@ def _check_symbols(symbols: Sequence[str]) -> list[str]:
             if "/" not in part:
                 raise click.BadParameter(
                     f"{part!r} is not a pair; write it as BASE/QUOTE, e.g. BTC/USD",
-                    param_hint="SYMBOL",
+                    param_hint=param_hint,
                 )
             out.append(part)
     if not out:
-        raise click.BadParameter("at least one pair is needed, e.g. BTC/USD", param_hint="SYMBOL")
+        raise click.BadParameter("at least one pair is needed, e.g. BTC/USD", param_hint=param_hint)
     return out

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
 
 import click
 from rich.console import Console, RenderableType
@@ -79,7 +83,13 @@ def record(
       kraken-ws record -c book -s BTC/USD -o btc.jsonl.gz --duration 10
       kraken-ws record -c book -c trade -s BTC/USD -s ETH/USD --depth 100 -o feed.jsonl --live
     """  # noqa: D301
-    pairs = _check_symbols(symbols) if symbols or set(channels) != {"instrument"} else []
+    with_pairs = sorted(set(channels) - {"instrument"})
+    if with_pairs and not symbols:
+        which = f"channel {with_pairs[0]} needs" if len(with_pairs) == 1 else "these channels need"
+        raise click.UsageError(
+            f"Missing option '-s' / '--symbol': {which} at least one pair, e.g. -s BTC/USD"
+        )
+    pairs = _check_symbols(symbols, "'-s' / '--symbol'") if symbols else []
     parent = out.resolve().parent
     if not parent.is_dir():
         raise click.BadParameter(f"directory {str(parent)!r} does not exist", param_hint="--out")
@@ -118,7 +128,7 @@ async def _record(
         return Text.assemble(
             ("recording ", "bold red"),
             (str(out), "bold"),
-            f"  ·  {counts['frames']} frames  ·  {_size(counts['bytes'])}  ·  ",
+            f"  ·  {counts['frames']} frames  ·  {_size(counts['bytes'])} received  ·  ",
             f"{frame_rate.value():.0f} frames/s  ·  {time.monotonic() - began:.1f} s",
         )
 
@@ -130,6 +140,7 @@ async def _record(
                 channels=channels,
                 symbols=symbols,
                 ws_url=source.ws_url,
+                connector=source.connector,
                 depth=depth,  # type: ignore[arg-type]
                 interval=interval,  # type: ignore[arg-type]
                 stop=stop,
@@ -142,9 +153,17 @@ async def _record(
                 display.update(render(), refresh=True)
         summary = worker.result()
     click.echo(
-        f"recorded {summary.frames} frames ({_size(summary.bytes)}) in {summary.seconds:.1f} s "
-        f"to {summary.path}"
+        f"recorded {summary.frames} frames in {summary.seconds:.1f} s to {summary.path} "
+        f"({_on_disk(summary.path, summary.bytes)})"
     )
+
+
+def _on_disk(path: Path, received: int) -> str:
+    """The file's size on disk, and for a compressed file the frame text it holds."""
+    size = _size(path.stat().st_size)
+    if path.name.endswith(".gz"):
+        return f"{size} on disk, {_size(received)} of frames uncompressed"
+    return size
 
 
 def _size(count: int) -> str:
@@ -202,6 +221,9 @@ def replay(
         raise click.UsageError("--speed and --as-fast-as-possible are mutually exclusive")
     pace = None if fast else (speed or 1.0)
     console = Console(stderr=True)
+    stopper = _CtrlC()
+    replayer: list[Replayer] = []
+    total = 0
     try:
         total = count_frames(file)
         progress = Progress(
@@ -212,25 +234,44 @@ def replay(
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            # Off a terminal the bar would only leave a blank line on stderr.
+            disable=not console.is_terminal,
         )
-        with progress:
+        with progress, stopper:
             task = progress.add_task("replay", total=total, name=file.name, verified=0, failed=0)
             last = [0.0]
 
-            def on_frame(replayer: Replayer, _frame: RecordedFrame) -> None:
+            def on_frame(current: Replayer, _frame: RecordedFrame) -> None:
+                replayer[:] = [current]
                 now = time.monotonic()
-                if now - last[0] >= 0.1 or replayer.frames == total:
+                if now - last[0] >= 0.1 or current.frames == total:
                     last[0] = now
                     progress.update(
                         task,
-                        completed=replayer.frames,
-                        verified=replayer.checksum_verified,
-                        failed=replayer.checksum_failed,
+                        completed=current.frames,
+                        verified=current.checksum_verified,
+                        failed=current.checksum_failed,
                     )
+                stopper.check()
 
             summary = replay_frames(
-                file, speed=pace, symbols=books or None, depth=depth, on_frame=on_frame
+                file,
+                speed=pace,
+                symbols=books or None,
+                depth=depth,
+                on_frame=on_frame,
+                sleep=stopper.sleep,
             )
+    except _Stopped:
+        # Ctrl-C: what was replayed so far, as a normal end would show it (exit 0).
+        summary = (replayer[0] if replayer else Replayer()).summary()
+        Console().print(replay_table(summary))
+        click.echo(f"stopped by Ctrl-C after {summary.frames} of {total} frames")
+        if summary.checksum_failed:
+            raise click.ClickException(
+                f"{summary.checksum_failed} checksum mismatch(es) while replaying {file}"
+            ) from None
+        return
     except (OSError, RecordingError) as exc:
         raise click.ClickException(f"cannot replay {file}: {_describe(exc)}") from None
     Console().print(replay_table(summary))
@@ -241,3 +282,55 @@ def replay(
         raise click.ClickException(
             f"{summary.checksum_failed} checksum mismatch(es) while replaying {file}"
         )
+
+
+class _Stopped(Exception):
+    """Ctrl-C during a replay, raised between frames."""
+
+
+class _CtrlC:
+    """Turns Ctrl-C during a replay into `_Stopped` between two frames.
+
+    ``replay`` runs in the main thread, outside asyncio: Python's default handler would raise
+    KeyboardInterrupt anywhere, even halfway through applying a frame to a book, and the
+    summary would be lost. This handler only sets a flag; `check` and `sleep` (the pacing)
+    raise at a clean point.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._installed = False
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
+
+    def __enter__(self) -> _CtrlC:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        except ValueError:  # not the main thread (embedded use): keep the default behaviour
+            pass
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+    def check(self) -> None:
+        """Raise `_Stopped` if Ctrl-C was pressed."""
+        if self.requested:
+            raise _Stopped
+
+    def sleep(self, seconds: float) -> None:
+        """Pace the replay in short steps, so that Ctrl-C ends a long gap at once."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.check()
+            time.sleep(min(left, 0.05))
+        self.check()

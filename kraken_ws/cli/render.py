@@ -233,7 +233,15 @@ def replay_table(summary: ReplaySummary) -> Group:
     )
     channels = ", ".join(f"{k} {v}" for k, v in sorted(summary.channels.items()))
     extra = f" · unknown {summary.unknown} · not JSON {summary.invalid}"
-    table = Table(title=None, header_style="bold", box=_BOX, pad_edge=False, collapse_padding=True)
+    table = Table(
+        title=None,
+        header_style="bold",
+        box=_BOX,
+        pad_edge=False,
+        collapse_padding=True,
+        # No blank first and last lines: an error line may follow the report directly.
+        show_edge=False,
+    )
     names = ("book", "verified", "failed", "bid qty", "bid", "ask", "ask qty", "valid")
     for name in names:
         table.add_column(name, justify="left" if name == "book" else "right")

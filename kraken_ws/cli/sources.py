@@ -1,7 +1,8 @@
 """Where a streaming command's frames come from, and when it stops.
 
 The embedded `LocalExchange` by default (it works offline), Kraken with
-``--live``, any endpoint with ``--ws-url``; ``--duration`` and Ctrl-C stop the command.
+``--live``, any endpoint with ``--ws-url`` (both connected first by `.connect`, which says
+where it connects and gives up fast); ``--duration`` and Ctrl-C stop the command.
 """
 
 from __future__ import annotations
@@ -17,10 +18,27 @@ import click
 
 from ..endpoints import KRAKEN_REST_URL, KRAKEN_WS_URL
 from ..testing.server import LocalExchange
+from ..transport.base import Connector
+from .connect import first_connection
 
 __all__: list[str] = []  # the commands' plumbing, nothing public
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+DEFAULT_RATE = 20.0
+"""Market updates per second per symbol of the exchange that ``serve`` and the streaming
+commands start (one default for both)."""
+
+
+def rate_option(func: _F) -> _F:
+    """``--rate``: the started exchange's updates per second per symbol."""
+    return click.option(
+        "--rate",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_RATE,
+        show_default=True,
+        help="Embedded exchange: market updates per second per symbol.",
+    )(func)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +46,8 @@ class _Source:
     ws_url: str
     rest_url: str
     label: str
+    # Hands the client the socket `first_connection` opened; None: the client's default.
+    connector: Connector | None = None
 
 
 def _source_options(func: _F) -> _F:
@@ -51,13 +71,7 @@ def _source_options(func: _F) -> _F:
             metavar="SECONDS",
             help="Stop after this many seconds (default: until Ctrl-C).",
         ),
-        click.option(
-            "--rate",
-            type=click.FloatRange(min=0, min_open=True),
-            default=20.0,
-            show_default=True,
-            help="Embedded exchange: market updates per second per symbol.",
-        ),
+        rate_option,
         click.option(
             "--seed", type=int, default=0, show_default=True, help="Embedded exchange: seed."
         ),
@@ -84,10 +98,11 @@ async def _open_source(
 ) -> AsyncIterator[_Source]:
     if live and ws_url:
         raise click.UsageError("--live and --ws-url are mutually exclusive")
-    if live:
-        yield _Source(KRAKEN_WS_URL, KRAKEN_REST_URL, f"Kraken {KRAKEN_WS_URL}")
-    elif ws_url:
-        yield _Source(ws_url, KRAKEN_REST_URL, ws_url)
+    if live or ws_url:
+        url = KRAKEN_WS_URL if live else str(ws_url)
+        async with first_connection(url) as connector:
+            label = f"Kraken {url}" if live else url
+            yield _Source(url, KRAKEN_REST_URL, label, connector)
     else:
         async with LocalExchange(rate=rate, seed=seed) as exchange:
             yield _Source(exchange.ws_url, exchange.rest_url, f"local exchange {exchange.ws_url}")

@@ -109,7 +109,7 @@ async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> 
     console = Console()
     async with (
         _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
-        KrakenWSClient(ws_url=source.ws_url) as client,
+        KrakenWSClient(ws_url=source.ws_url, connector=source.connector) as client,
     ):
         stats = _BookStats(symbol)
         stream = client.events()
@@ -145,7 +145,7 @@ async def _stream_table(
 
     async with (
         _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
-        KrakenWSClient(ws_url=source.ws_url) as client,
+        KrakenWSClient(ws_url=source.ws_url, connector=source.connector) as client,
     ):
         stream = client.events(channel=channel)
         await subscribe(client)

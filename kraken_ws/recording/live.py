@@ -84,6 +84,9 @@ async def record(
     Returns:
         The `RecordSummary`.
 
+    A record that fails or is cancelled before every subscription was acknowledged leaves no
+    file behind.
+
     Raises:
         ValueError: Unknown channel, or no symbols for a channel that needs them.
         SubscriptionError: The server refused a subscription (``Currency pair not supported``).
@@ -101,6 +104,7 @@ async def record(
         raise ValueError("at least one symbol is needed")
     began = time.monotonic()
     views: dict[str, BookView] = {}
+    subscribed = False
     with Recorder(out) as recorder:
         client = KrakenWSClient(
             ws_url=ws_url,
@@ -123,6 +127,7 @@ async def record(
                     await client.subscribe_ohlc(symbols, interval=interval)
                 else:
                     await client.subscribe_instrument()
+            subscribed = True
             waiter = stop if stop is not None else asyncio.Event()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(duration):
@@ -134,6 +139,11 @@ async def record(
         finally:
             recorder.stop()
             await client.close()
+            recorder.close()
+            if not subscribed:
+                # Failed (or stopped) before recording anything asked for: at most a status
+                # frame and a refusal. A file left behind would pass for a recording.
+                recorder.path.unlink(missing_ok=True)
     return RecordSummary(
         path=recorder.path,
         frames=recorder.frames,
