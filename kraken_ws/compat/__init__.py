@@ -5,11 +5,13 @@ Replace ``from kraken.spot import SpotWSClient, SpotOrderBookClient`` with
 rest of the code stays as it is. See ``docs/migrating.md`` for what behaves differently.
 """
 
-from .exceptions import KrakenAuthenticationError, MaxReconnectError
+from .exceptions import EndpointRefused, KrakenAuthenticationError, MaxReconnectError
 from .orderbook import SpotOrderBookClient
-from .spot_ws_client import SpotWSClient, WSState
+from .spot_ws_client import SpotWSClient
+from .types import WSState
 
 __all__ = [
+    "EndpointRefused",
     "KrakenAuthenticationError",
     "MaxReconnectError",
     "SpotOrderBookClient",

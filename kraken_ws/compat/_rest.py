@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import httpx
 
-from ..auth import NONCE_UNITS_PER_SECOND, http_client, sign
-from ..exceptions import KrakenAPIError, api_error_for
+from ..auth import NONCE_UNITS_PER_SECOND, TokenProvider, http_client, sign
+from ..exceptions import AuthenticationError, KrakenAPIError, api_error_for
 from .exceptions import KrakenAuthenticationError
 
-__all__ = ["RestSession"]
+__all__ = ["FacadeTokens", "RestSession"]
 
 # Errors that mean "these credentials will not work": raised as KrakenAuthenticationError.
 _AUTH_ERRORS = ("EAPI:Invalid key", "EAPI:Invalid signature", "EAPI:Invalid nonce")
@@ -162,3 +163,50 @@ class RestSession:
         http, self._http = self._http, None
         if http is not None:
             await http.aclose()
+
+
+class FacadeTokens(TokenProvider):
+    """Token fetches through the facade's ``get_ws_token``.
+
+    One nonce source for every signed request of the key (REST calls and token fetches alike):
+    Kraken rejects a nonce that is not larger than the last one it saw, so two independent
+    sources would refuse each other's requests. It also honours a subclass's ``get_ws_token``.
+
+    Args:
+        key: API key.
+        secret: API secret (base64).
+        rest_url: REST base URL.
+        get_ws_token: The facade's ``get_ws_token`` (``{"token": ..., "expires": ...}``).
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        rest_url: str,
+        get_ws_token: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        super().__init__(key, secret, rest_url=rest_url)
+        self._get_ws_token = get_ws_token
+
+    async def _fetch(self) -> str:
+        if not self.has_credentials:
+            raise KrakenAuthenticationError("an API key and secret are required")
+        self.fetch_count += 1
+        try:
+            result = await self._get_ws_token()
+        except AuthenticationError:
+            raise  # refused credentials: terminal for the reconnect policy
+        except KrakenAPIError as exc:
+            if exc.error.startswith("HTTP "):
+                # A server-side hiccup, not a verdict on the credentials: retried.
+                raise AuthenticationError(f"token request failed: {exc.error}") from exc
+            raise AuthenticationError(
+                f"token request refused: {exc.error}", error=exc.error
+            ) from exc
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            raise AuthenticationError(f"token request failed: {type(exc).__name__}") from exc
+        token = result.get("token") if isinstance(result, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthenticationError("token endpoint answered without a token")
+        return token

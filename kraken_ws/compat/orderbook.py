@@ -69,7 +69,8 @@ class SpotOrderBookClient(SpotWSClient):
         depth: Book depth (10, 25, 100, 500 or 1000), one per instance.
         callback: ``callback(pair=..., message=...)`` after every snapshot and update, sync or
             async (used when `on_book_update` is not overridden).
-        ws_url: Addition: public WebSocket base URL without ``/v2`` (pks has no URL parameter).
+        ws_url: Addition: public WebSocket URL, with or without ``/v2`` (pks has no URL
+            parameter; setting the class attribute ``WS_URL`` works too).
         rest_url: Addition: REST base URL (only used by `request`).
         start_timeout: Addition: see `SpotWSClient`.
         max_reconnect_attempts: Addition: see `SpotWSClient`.

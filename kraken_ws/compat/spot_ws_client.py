@@ -20,46 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import enum
 import inspect
 import json
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ClassVar, Final, TypeAlias
+from collections.abc import Coroutine
+from typing import Any, ClassVar, Final
 
-import httpx
-
-from ..auth import TokenProvider
 from ..client import ClientEvent, KrakenWSClient
 from ..endpoints import KRAKEN_AUTH_WS_URL, KRAKEN_L3_WS_URL, KRAKEN_REST_URL, KRAKEN_WS_URL
 from ..events import Connected, ConnectionFailed, Endpoint, Reconnecting
 from ..exceptions import AuthenticationError, ConnectError, InvalidState, KrakenAPIError
-from ._rest import RestSession
-from .exceptions import KrakenAuthenticationError, MaxReconnectError
+from ._connect import WatchedConnector, ws_endpoint
+from ._rest import FacadeTokens, RestSession
+from .exceptions import EndpointRefused, KrakenAuthenticationError, MaxReconnectError
+from .types import MAX_RECONNECT_MESSAGE, MessageCallback, WSState
 
-__all__ = ["MAX_RECONNECT_MESSAGE", "MessageCallback", "SpotWSClient", "WSState"]
-
-MessageCallback: TypeAlias = Callable[[Any], Awaitable[None] | None]
-"""``callback`` of `SpotWSClient`: receives each message dict (sync or async)."""
-
-MAX_RECONNECT_MESSAGE: Final[dict[str, dict[str, str]]] = {
-    "python-kraken-sdk": {"error": "kraken.exceptions.MaxReconnectError"}
-}
-"""What ``on_message`` receives when the client gives up reconnecting (python-kraken-sdk's)."""
-
-
-class WSState(enum.Enum):
-    """State of the client (python-kraken-sdk's ``kraken.utils.utils.WSState`` members)."""
-
-    INIT = enum.auto()
-    CONNECTING = enum.auto()
-    CONNECTED = enum.auto()
-    RECONNECTING = enum.auto()
-    CANCELLING = enum.auto()
-    ERRORHANDLING = enum.auto()
-    ERROR = enum.auto()
-    CLOSED = enum.auto()
+__all__ = ["SpotWSClient"]
 
 
 class _GiveUp:
@@ -67,41 +44,6 @@ class _GiveUp:
 
 
 _GIVE_UP: Final = _GiveUp()
-
-
-class _FacadeTokens(TokenProvider):
-    """Token fetches through the facade's ``get_ws_token``.
-
-    One nonce source for every signed request of the key (REST calls and token fetches alike):
-    Kraken rejects a nonce that is not larger than the last one it saw, so two independent
-    sources would refuse each other's requests. It also honours a subclass's ``get_ws_token``.
-    """
-
-    def __init__(self, facade: SpotWSClient, key: str, secret: str) -> None:
-        super().__init__(key, secret, rest_url=facade.URL)
-        self._facade = facade
-
-    async def _fetch(self) -> str:
-        if not self.has_credentials:
-            raise KrakenAuthenticationError("an API key and secret are required")
-        self.fetch_count += 1
-        try:
-            result = await self._facade.get_ws_token()
-        except AuthenticationError:
-            raise  # refused credentials: terminal for the reconnect policy
-        except KrakenAPIError as exc:
-            if exc.error.startswith("HTTP "):
-                # A server-side hiccup, not a verdict on the credentials: retried.
-                raise AuthenticationError(f"token request failed: {exc.error}") from exc
-            raise AuthenticationError(
-                f"token request refused: {exc.error}", error=exc.error
-            ) from exc
-        except (httpx.HTTPError, OSError, ValueError) as exc:
-            raise AuthenticationError(f"token request failed: {type(exc).__name__}") from exc
-        token = result.get("token") if isinstance(result, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthenticationError("token endpoint answered without a token")
-        return token
 
 
 class SpotWSClient:
@@ -120,11 +62,14 @@ class SpotWSClient:
         no_public: Do not open the public connection (public requests then raise
             ``AttributeError`` as in python-kraken-sdk).
         rest_url: REST base URL (token, `request`).
-        ws_url: Public WebSocket base URL, **without** ``/v2`` (it is appended, as in pks).
-        auth_ws_url: Authenticated WebSocket base URL, without ``/v2``.
-        l3_ws_url: Addition: level3 base URL, without ``/v2`` (level3 needs no second client).
+        ws_url: Public WebSocket URL, with or without ``/v2`` (python-kraken-sdk takes it
+            without and appends it; `LocalExchange.ws_url` and ``kraken-ws serve --json`` give it
+            with).
+        auth_ws_url: Authenticated WebSocket URL, with or without ``/v2``.
+        l3_ws_url: Addition: level3 URL, with or without ``/v2`` (level3 needs no second client).
         start_timeout: Addition: seconds `start` waits for the connections before raising
-            ``TimeoutError`` (python-kraken-sdk's 10 s timeout never fires).
+            ``TimeoutError`` (python-kraken-sdk's 10 s timeout never fires). A refused
+            handshake (HTTP 404, 401, TLS, closed port) raises `EndpointRefused` at once.
         max_reconnect_attempts: Addition: consecutive failed connection attempts before giving
             up (python-kraken-sdk: 6); ``None`` never gives up.
         reconnect_initial_delay: Addition: upper bound of the first reconnect delay (seconds;
@@ -163,10 +108,18 @@ class SpotWSClient:
         if max_reconnect_attempts is not None and max_reconnect_attempts < 1:
             raise ValueError("max_reconnect_attempts must be >= 1 or None")
         self.URL = rest_url or self.URL
-        # python-kraken-sdk appends the version to whatever it is given.
-        self.WS_URL = (ws_url or self.WS_URL) + self.API_V
-        self.AUTH_WS_URL = (auth_ws_url or self.AUTH_WS_URL) + self.API_V
-        self.L3_WS_URL = (l3_ws_url or self.L3_WS_URL) + self.API_V
+        # As in python-kraken-sdk the instance attributes end in /v2, whether the base URL (or
+        # a patched class attribute) had it or not.
+        self.WS_URL = ws_endpoint(ws_url or self.WS_URL, "ws_url")
+        self.AUTH_WS_URL = ws_endpoint(auth_ws_url or self.AUTH_WS_URL, "auth_ws_url")
+        self.L3_WS_URL = ws_endpoint(l3_ws_url or self.L3_WS_URL, "l3_ws_url")
+        self._urls: dict[Endpoint, str] = {
+            "public": self.WS_URL,
+            "auth": self.AUTH_WS_URL,
+            "l3": self.L3_WS_URL,
+        }
+        self._connector = WatchedConnector(self._on_refused)
+        self._starting: asyncio.Future[EndpointRefused] | None = None
         self.state: WSState = WSState.INIT
         self._is_auth = bool(key and secret)
         self._no_public = no_public
@@ -189,7 +142,9 @@ class SpotWSClient:
             reconnect_max_delay=reconnect_max_delay,
             on_event=self._on_client_event,
             on_raw_frame=self._on_raw_frame,
-            token_provider=_FacadeTokens(self, key, secret),
+            connector=self._connector,
+            # Through get_ws_token (a subclass's too), with request()'s nonce source.
+            token_provider=FacadeTokens(key, secret, self.URL, lambda: self.get_ws_token()),
         )
         """The typed client doing the work (typed events: ``client.events()``)."""
         self._inbox: asyncio.Queue[tuple[str, str] | _GiveUp] = asyncio.Queue()
@@ -278,8 +233,12 @@ class SpotWSClient:
         `on_message`.
 
         Raises:
-            TimeoutError: Not connected within ``start_timeout``, or the client gave up first
-                (``__cause__`` says why: a `MaxReconnectError` after the retry limit).
+            EndpointRefused: A server refused the connection in a way no retry fixes (an HTTP
+                status such as 404 or 401, a TLS failure, a closed port); raised at the first
+                attempt, after closing the client. A ``TimeoutError`` too.
+            TimeoutError: Not connected within ``start_timeout`` (the message names the URLs and
+                why their last attempt failed), or the client gave up first (``__cause__``: a
+                `MaxReconnectError` after the retry limit).
             KrakenAuthenticationError: Kraken refused the credentials.
         """
         self.state = WSState.CONNECTING
@@ -287,24 +246,56 @@ class SpotWSClient:
         endpoints: list[Endpoint] = [] if self._no_public else ["public"]
         if self._is_auth:
             endpoints.append("auth")
+        refused = self._starting = asyncio.get_running_loop().create_future()
+        pings = asyncio.get_running_loop().create_task(self._ping_all(endpoints))
         try:
             async with asyncio.timeout(self._start_timeout):
-                results = await asyncio.gather(
-                    *(self.client.ping(endpoint=e, timeout=self._start_timeout) for e in endpoints),
-                    return_exceptions=True,
-                )
-        except TimeoutError as exc:
+                await asyncio.wait((pings, refused), return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            pass  # said below, with the URLs
+        finally:
+            self._starting = None
+            if refused.done():
+                # Closing ends the connection tasks (the pings end with them) and leaves no
+                # retry loop behind: `async with` skips __aexit__ when start() raises.
+                self._exception_occur = True
+                await self.close()
+            elif not pings.done():
+                pings.cancel()
+            await asyncio.wait((pings,))
+        # One line each, and no chain of transport exceptions: the message says what happened.
+        if refused.done():
             self.state = WSState.ERROR
-            raise TimeoutError("Could not connect to the Kraken API!") from exc
+            raise refused.result() from None
+        results = [] if pings.cancelled() else pings.result()
+        if results and not any(isinstance(r, BaseException) for r in results):
+            if self.state is WSState.CONNECTING:
+                self.state = WSState.CONNECTED
+            return
+        self.state = WSState.ERROR
         for result in results:
-            if isinstance(result, BaseException):
-                self.state = WSState.ERROR
-                if isinstance(result, AuthenticationError) and result.error is not None:
-                    raise KrakenAuthenticationError(str(result), error=result.error) from result
-                cause: BaseException = MaxReconnectError() if self._gave_up else result
-                raise TimeoutError("Could not connect to the Kraken API!") from cause
-        if self.state is WSState.CONNECTING:
-            self.state = WSState.CONNECTED
+            if isinstance(result, AuthenticationError) and result.error is not None:
+                raise KrakenAuthenticationError(str(result), error=result.error) from None
+        if self._gave_up:
+            raise TimeoutError(
+                f"Could not connect to the Kraken API! Gave up after {self._max_attempts}"
+                f" attempts ({self._failures(endpoints)})"
+            ) from MaxReconnectError()
+        raise TimeoutError(
+            f"Could not connect to the Kraken API! Not connected within"
+            f" {self._start_timeout:g} s ({self._failures(endpoints)})"
+        ) from None
+
+    async def _ping_all(self, endpoints: list[Endpoint]) -> list[object]:
+        return await asyncio.gather(
+            *(self.client.ping(endpoint=e, timeout=self._start_timeout) for e in endpoints),
+            return_exceptions=True,
+        )
+
+    def _failures(self, endpoints: list[Endpoint]) -> str:
+        last = self._connector.last_failure
+        urls = [self._urls[e] for e in endpoints]
+        return "; ".join(f"{url}: {last[url]}" for url in urls if url in last) or "no answer"
 
     async def close(self) -> None:
         """Close the connections, stop delivering messages, close the REST session.
@@ -433,6 +424,15 @@ class SpotWSClient:
                 )
             elif not self._closing and not self._gave_up:
                 self.state = WSState.RECONNECTING
+
+    def _on_refused(self, error: EndpointRefused) -> None:
+        if self._starting is not None and not self._starting.done():
+            self._starting.set_result(error)  # start() raises it now
+            return
+        endpoint = next((e for e, url in self._urls.items() if url == error.url), None)
+        if error.permanent or endpoint not in self._ever_connected:
+            # Only a port that once answered may be a server restarting: that one is retried.
+            self._give_up(str(error), stop_client=True)
 
     def _give_up(self, reason: str, *, stop_client: bool) -> None:
         if self._gave_up or self._closing:

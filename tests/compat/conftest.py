@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from kraken_ws.testing import LocalExchange
+from kraken_ws.testing import FaultProxy, LocalExchange
 
 TIMEOUT = 10.0
 
 
 def base(url: str) -> str:
-    """python-kraken-sdk appends ``/v2`` itself; so does the facade."""
+    """python-kraken-sdk wants base URLs (it appends ``/v2``); the facade takes either form."""
     assert url.endswith("/v2")
     return url[: -len("/v2")]
 
@@ -96,6 +96,17 @@ def other_tasks() -> set[asyncio.Task[Any]]:
     return {
         t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not server_side(t)
     }
+
+
+@pytest.fixture
+async def resetting_url() -> AsyncIterator[str]:
+    """A URL whose server resets every connection once accepted: a failure worth retrying.
+
+    (A closed port is refused at once by the facade; this is the network failing.)
+    """
+    async with FaultProxy("127.0.0.1", closed_port()) as proxy:
+        proxy.refuse_connects()
+        yield f"ws://127.0.0.1:{proxy.port}"
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from kraken_ws.exceptions import AuthenticationError, ConnectError, TransportErr
 from kraken_ws.protocol.events import Reconnecting
 from kraken_ws.testing import LocalExchange
 
-from .conftest import Recorder, base, closed_port, is_channel, is_method, other_tasks
+from .conftest import Recorder, base, is_channel, is_method, other_tasks
 
 GIVE_UP = {"python-kraken-sdk": {"error": "kraken.exceptions.MaxReconnectError"}}
 
@@ -216,11 +216,11 @@ class TestLifecycle:
 
 
 class TestFailures:
-    async def test_start_times_out_on_dead_url(self) -> None:
+    async def test_start_times_out_on_dead_url(self, resetting_url: str) -> None:
         recorder = Recorder()
         client = SpotWSClient(
             callback=recorder.callback,
-            ws_url=f"ws://127.0.0.1:{closed_port()}",
+            ws_url=resetting_url,
             start_timeout=0.5,
             reconnect_initial_delay=0.05,
             reconnect_max_delay=0.1,
@@ -233,12 +233,12 @@ class TestFailures:
         assert client.state is WSState.ERROR
         await client.close()
 
-    async def test_give_up_after_six_attempts(self) -> None:
+    async def test_give_up_after_six_attempts(self, resetting_url: str) -> None:
         recorder = Recorder()
         attempts: list[int] = []
         client = SpotWSClient(
             callback=recorder.callback,
-            ws_url=f"ws://127.0.0.1:{closed_port()}",
+            ws_url=resetting_url,
             start_timeout=5,
             reconnect_initial_delay=0.01,
             reconnect_max_delay=0.02,
@@ -261,12 +261,12 @@ class TestFailures:
         assert attempts == [1, 2, 3, 4, 5, 6]
         await client.close()
 
-    async def test_never_give_up_option(self) -> None:
+    async def test_never_give_up_option(self, resetting_url: str) -> None:
         recorder = Recorder()
         seen = asyncio.Event()
         client = SpotWSClient(
             callback=recorder.callback,
-            ws_url=f"ws://127.0.0.1:{closed_port()}",
+            ws_url=resetting_url,
             reconnect_initial_delay=0.005,
             reconnect_max_delay=0.005,
             max_reconnect_attempts=None,
