@@ -21,6 +21,7 @@
     │   ├── OrderError        EOrder:*
     │   │   ├── InsufficientFunds, UnknownOrder, InvalidOrder, InvalidPrice, OrderMinimumNotMet,
     │   │   │   CostMinimumNotMet, TickSizeCheckFailed, OrdersLimitExceeded, ...
+    │   │   └── BatchPartialFailure  some orders of a batch_add placed, others refused
     │   ├── ServiceError      EService:*  (.retryable = True)
     │   ├── SessionError      ESession:*, EAPI:Invalid token (token stale: refetch and retry)
     │   ├── RateLimitError    EAPI:/EOrder:Rate limit exceeded, Exceeded msg rate
@@ -35,11 +36,16 @@ prefix. Every `KrakenAPIError` keeps the raw error string, the method and the ``
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models.methods.batch_add import BatchAddOrderResult
 
 __all__ = [
     "AlreadySubscribed",
     "AuthenticationError",
+    "BatchPartialFailure",
     "BookError",
     "BookIntegrityError",
     "ChecksumMismatch",
@@ -306,6 +312,42 @@ class TickSizeCheckFailed(OrderError):
 
 class OrdersLimitExceeded(OrderError):
     """``EOrder:Orders limit exceeded``: too many open orders on the pair."""
+
+
+class BatchPartialFailure(OrderError):
+    """Some orders of a ``batch_add`` were placed and the others refused.
+
+    ``client.batch_add`` raises it rather than return, so that a refused order cannot go
+    unnoticed; the placed orders are live on the exchange all the same, and `placed` names
+    them. When no order of a batch is placed, the batch's own error is raised instead
+    (``InsufficientFunds``...), as for ``add_order``.
+
+    Attributes:
+        placed: The rows of the placed orders (``order_id``, ``cl_ord_id``...), in request order.
+        failed: The rows of the refused orders, each with its ``error`` when Kraken gave one.
+        rows: Every row, in request order.
+        error: The first refused row's error (else the batch-level error).
+    """
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        placed: Sequence[BatchAddOrderResult],
+        failed: Sequence[BatchAddOrderResult],
+        rows: Sequence[BatchAddOrderResult],
+        req_id: int | None = None,
+        response: Any = None,
+    ) -> None:
+        super().__init__(error, method="batch_add", req_id=req_id, response=response)
+        self.placed = list(placed)
+        self.failed = list(failed)
+        self.rows = list(rows)
+        ids = ", ".join(row.order_id or "?" for row in self.placed)
+        self.args = (
+            f"{self.args[0]}: {len(self.failed)} of {len(self.rows)} orders refused, "
+            f"{len(self.placed)} placed ({ids})",
+        )
 
 
 class ServiceError(KrakenAPIError):

@@ -274,6 +274,11 @@ class OrderLedger:
         _m, _r, ok, error, _s = response_fields(response)
         result = getattr(response, "result", None)
         rows: list[Any] = result if isinstance(result, list) else [result]
+        if method == "batch_add":
+            # One row per order, whatever the answer's shape; a failed row is an order not
+            # placed, a placed row an order placed, even when the batch says success: false.
+            rows = list(getattr(response, "rows", []))
+            return self._batch_rows(entries, rows, ok is True, error)
         if method == "cancel_order":
             # One answer per id: close the entry this answer names (else the oldest).
             named = [e for e in entries if _answer_names(e, result)]
@@ -295,6 +300,37 @@ class OrderLedger:
                 order_id=order_id if isinstance(order_id, str) else None,
                 reason="the answer arrived after the request gave up",
             )
+            out.append((entry.key, event))
+        return out
+
+    def _batch_rows(
+        self, entries: list[InDoubtOrder], rows: list[Any], ok: bool, error: str | None
+    ) -> list[Resolution]:
+        """Resolve a batch's entries (one per order, in request order) from its answer's rows."""
+        out: list[Resolution] = []
+        for index, entry in enumerate(entries):
+            del self._in_doubt[entry.key]
+            # A row that echoes a client id is matched by it; else rows are in request order.
+            row = next((r for r in rows if _row_names(entry, r)), None)
+            if row is None and index < len(rows):
+                row = rows[index]
+            if row is not None and row.placed:
+                event = entry.resolved(
+                    "placed",
+                    "late_response",
+                    order_id=row.order_id,
+                    reason="the answer arrived after the request gave up",
+                )
+            elif row is not None and row.failed:
+                event = entry.resolved("not_placed", "late_response", reason=row.error or "refused")
+            elif row is None and not ok:
+                event = entry.resolved("not_placed", "late_response", reason=error or "refused")
+            else:
+                # No row for it in an accepted batch, or a row without id or error: saying
+                # "not placed" could double an order.
+                event = entry.resolved(
+                    "unknown", "late_response", reason="the answer's row does not say"
+                )
             out.append((entry.key, event))
         return out
 
@@ -518,6 +554,15 @@ def _names(entry: InDoubtOrder, report: ExecutionReport) -> bool:
     if entry.order_userref is not None:
         return report.order_userref == entry.order_userref
     return entry.order_id is not None and report.order_id == entry.order_id
+
+
+def _row_names(entry: InDoubtOrder, row: Any) -> bool:
+    # Does a batch_add row echo this entry's client id?
+    if entry.cl_ord_id is not None:
+        return getattr(row, "cl_ord_id", None) == entry.cl_ord_id
+    return entry.order_userref is not None and getattr(row, "order_userref", None) == (
+        entry.order_userref
+    )
 
 
 def _answer_names(entry: InDoubtOrder, result: Any) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..events import Endpoint
-from ..exceptions import KrakenAPIError, KrakenWSError
+from ..exceptions import BatchPartialFailure, KrakenAPIError, KrakenWSError, api_error_for
 from ..models.common import (
     FeePreference,
     OrderType,
@@ -37,10 +37,12 @@ from ..models.methods.add_order import (
 )
 from ..models.methods.amend_order import AmendOrderParams, AmendOrderRequest, AmendOrderResult
 from ..models.methods.batch_add import (
+    BatchAddError,
     BatchAddOrder,
     BatchAddOrderResult,
     BatchAddParams,
     BatchAddRequest,
+    BatchAddSuccess,
 )
 from ..models.methods.batch_cancel import (
     BatchCancelParams,
@@ -413,6 +415,12 @@ class TradingMethods(ClientBase):
     ) -> list[BatchAddOrderResult]:
         """Place 2 to 15 orders on one pair (``batch_add``).
 
+        Kraken validates the whole batch first (one invalid order refuses all of them), then
+        single orders may still fail their own checks (funds, for example) while the others are
+        placed. Such a partial failure **raises** `BatchPartialFailure`: a refused order cannot
+        go unnoticed, and the exception names the placed orders (live on the exchange: keep or
+        cancel them) and the refused ones, each with its error.
+
         Args:
             symbol: The pair.
             orders: The orders (``BatchAddOrder`` models).
@@ -422,7 +430,18 @@ class TradingMethods(ClientBase):
             timeout: Seconds to wait.
 
         Returns:
-            One row per order, in request order; a row may carry its own ``error``.
+            One row per order, in request order, every one placed (with its ``order_id``; ``""``
+            for each when ``validate`` is set).
+
+        Raises:
+            pydantic.ValidationError: Invalid params; nothing was sent.
+            BatchPartialFailure: Some orders were placed, others refused (``.placed``,
+                ``.failed``, ``.rows``).
+            KrakenAPIError: The batch was refused and no order was placed: the matching
+                subclass (``InsufficientFunds``...), its ``response`` holding any rows.
+            ConnectionLost: Dropped in flight; each order of the batch is tracked as in doubt
+                (`in_doubt_orders`).
+            RequestTimeout: No answer within ``timeout``; same rule.
         """
         if self.auto_cl_ord_id and not validate:
             orders = [
@@ -436,18 +455,37 @@ class TradingMethods(ClientBase):
         self._core.limiter.charge(symbol, len(params.orders) / 2)
         completed = await self._core.request("auth", request, token=True, timeout=timeout)
         response = completed.responses[0]
-        raise_for(completed, response)
-        rows = getattr(response, "result", None)
-        if not isinstance(rows, list):
+        if not isinstance(response, BatchAddSuccess | BatchAddError):
+            raise_for(completed, response)
             raise KrakenAPIError(
-                "batch_add response without rows", method="batch_add", response=response
+                "unexpected batch_add response", method="batch_add", response=response
             )
-        out = [row for row in rows if isinstance(row, BatchAddOrderResult)]
+        rows, placed, failed = response.rows, response.placed, response.failed
         if not validate:
-            for row in out:
-                if row.order_id:
-                    self._core.limiter.order_placed(symbol, row.order_id, row.cl_ord_id)
-        return out
+            # Placed orders are live whatever else the answer says: never lose track of them.
+            for row in placed:
+                assert row.order_id is not None  # placed rows have one
+                self._core.limiter.order_placed(symbol, row.order_id, row.cl_ord_id)
+        if isinstance(response, BatchAddSuccess) and not failed:
+            if not rows:
+                raise KrakenAPIError(
+                    "batch_add response without rows", method="batch_add", response=response
+                )
+            return rows
+        error = next((row.error for row in failed if row.error), None)
+        if isinstance(response, BatchAddError):
+            error = error or response.error
+        error = error or "refused (the answer gives no error string)"
+        if placed:
+            raise BatchPartialFailure(
+                error,
+                placed=placed,
+                failed=failed,
+                rows=rows,
+                req_id=response.req_id,
+                response=response,
+            )
+        raise api_error_for(error, method="batch_add", req_id=response.req_id, response=response)
 
     async def batch_cancel(
         self,

@@ -11,6 +11,7 @@ import inspect
 import pkgutil
 import pydoc
 import re
+from decimal import Decimal
 from typing import get_args
 
 import pytest
@@ -80,7 +81,7 @@ PARAMS_MODELS = [
 
 @pytest.mark.parametrize("model", PARAMS_MODELS, ids=lambda m: m.__name__)
 def test_help_shows_the_fields_first(model: type[BaseModel]) -> None:
-    text = pydoc.render_doc(model, renderer=pydoc.plaintext)
+    text = pydoc.plain(pydoc.render_doc(model))
     # Everything before pydoc's own sections is the signature and the docstring.
     head, found, _rest = text.partition("Method resolution order:")
     assert found
@@ -102,7 +103,7 @@ def test_signature_is_the_source_annotations() -> None:
     # The wire alias stays the parameter name, as pydantic has it.
     assert str(signature.parameters["validate"]) == "validate: bool | None = None"
     # Construction itself is pydantic's, unchanged.
-    assert AddOrderParams(order_type="market", side="buy", symbol="BTC/USD", order_qty=1)
+    assert AddOrderParams(order_type="market", side="buy", symbol="BTC/USD", order_qty=Decimal(1))
 
 
 def test_literal_aliases_are_expanded_with_their_values() -> None:

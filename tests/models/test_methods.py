@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from kraken_ws import decode
 from kraken_ws.models.methods.add_order import AddOrderRequest
 from kraken_ws.models.methods.batch_add import BatchAddError, BatchAddResponse, BatchAddSuccess
 from kraken_ws.models.methods.batch_cancel import BatchCancelResponse, BatchCancelSuccess
@@ -308,12 +309,6 @@ def test_every_client_request_line_is_accounted_for() -> None:
 # --------------------------------------------------------------------------------------------
 # Third-party server responses
 
-#: line -> why the response is refused on purpose
-INVALID_RESPONSES: dict[int, str] = {
-    4897: "nautilus hand-written fixture: batch_add result as {'orders': [...]}; docs and live "
-    "frames send an array (§7.8)",
-}
-
 SERVER_RESPONSES = [
     (n, r)
     for n, r in _jsonl("third_party_server_frames.jsonl")
@@ -323,7 +318,7 @@ SERVER_RESPONSES = [
 
 @pytest.mark.parametrize(
     ("line", "record"),
-    [(n, r) for n, r in SERVER_RESPONSES if n not in INVALID_RESPONSES],
+    SERVER_RESPONSES,
     ids=lambda v: str(v) if isinstance(v, int) else v["kind"],
 )
 def test_third_party_response(line: int, record: dict[str, Any]) -> None:
@@ -332,11 +327,15 @@ def test_third_party_response(line: int, record: dict[str, Any]) -> None:
     _check_response(frame, frame.get("success", True) is True)
 
 
-@pytest.mark.parametrize("line", sorted(INVALID_RESPONSES))
-def test_third_party_response_invalid_on_purpose(line: int) -> None:
-    frame = dict(SERVER_RESPONSES)[line]["frame"]
-    with pytest.raises(ValidationError):
-        TypeAdapter(_response_type(frame["method"])).validate_python(frame)
+def test_batch_add_rows_nested_under_orders() -> None:
+    # nautilus_trader's hand-written fixture nests the rows under result.orders, each with its own
+    # success flag; Kraken's docs send the array itself. Both shapes give the same typed rows.
+    frame = dict(SERVER_RESPONSES)[4897]["frame"]
+    message = TypeAdapter(BatchAddResponse).validate_python(frame)
+    assert isinstance(message, BatchAddSuccess)
+    assert [(r.cl_ord_id, r.order_id) for r in message.placed] == [("O-A", "O1")]
+    assert [(r.cl_ord_id, r.error) for r in message.failed] == [("O-B", "EOrder:Invalid price")]
+    assert [r.cl_ord_id for r in message.rows] == ["O-A", "O-B"]
 
 
 def test_server_response_counts() -> None:
@@ -384,20 +383,50 @@ def test_subscribe_error_with_symbol_and_status() -> None:
 
 
 def test_batch_add_rows_with_errors() -> None:
+    # Kraken's SDK and Kraken.Net: {"error": ...} rows, even in a success:false answer.
     frame = loads(
         '{"method":"batch_add","req_id":3,"success":false,"error":"EOrder:Insufficient funds",'
         '"result":[{"order_id":"OAAAAA-BBBBB-CCCCC1"},{"error":"EOrder:Insufficient funds"}]}'
     )
     message = TypeAdapter(BatchAddResponse).validate_python(frame)
     assert isinstance(message, BatchAddError)
-    assert message.result is not None
-    assert message.result[1].error == "EOrder:Insufficient funds"
-    assert message.result[1].order_id is None
+    assert message.rows[1].error == "EOrder:Insufficient funds"
+    assert message.rows[1].order_id is None
+    assert [r.order_id for r in message.placed] == ["OAAAAA-BBBBB-CCCCC1"]
+    assert message.failed == [message.rows[1]]
     ok = TypeAdapter(BatchAddResponse).validate_python(
         {"method": "batch_add", "success": True, "result": [{"error": "EOrder:Invalid price"}]}
     )
     assert isinstance(ok, BatchAddSuccess)
-    assert ok.result[0].error == "EOrder:Invalid price"
+    assert ok.rows[0].error == "EOrder:Invalid price"
+    assert ok.placed == []
+    assert ok.failed == ok.rows
+
+
+def test_batch_add_rows_with_their_own_success_flag() -> None:
+    # Rows as other SDKs handle them: {"cl_ord_id": ..., "success": false, "error": ...}.
+    message = decode(
+        '{"method":"batch_add","req_id":1,"success":true,"result":['
+        '{"order_id":"O1","cl_ord_id":"a","success":true},'
+        '{"cl_ord_id":"b","success":false,"error":"EOrder:Insufficient funds"},'
+        '{"cl_ord_id":"c","success":false}]}',
+        strict=True,
+    )
+    assert isinstance(message, BatchAddSuccess)
+    assert [r.cl_ord_id for r in message.placed] == ["a"]
+    assert [(r.cl_ord_id, r.error) for r in message.failed] == [
+        ("b", "EOrder:Insufficient funds"),
+        ("c", None),  # failed without saying why: still failed, never "placed"
+    ]
+
+
+def test_batch_add_validate_rows_are_neither_placed_nor_failed() -> None:
+    message = decode(
+        '{"method":"batch_add","success":true,"result":[{"order_id":""},{"order_id":""}]}'
+    )
+    assert isinstance(message, BatchAddSuccess)
+    assert message.placed == []
+    assert message.failed == []
 
 
 def test_response_decimals_and_big_req_id_kept() -> None:

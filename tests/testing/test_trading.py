@@ -218,7 +218,9 @@ async def test_batch_add_batch_cancel_cancel_all(exchange: LocalExchange, trader
     assert len(exchange.open_orders()) == 3
     res = await trader.call("batch_cancel", orders=[ids[0], "2"])
     assert res["result"]["count"] == "2"
-    big = [{**orders[0], "order_qty": "500"}, orders[1]]
+    # Every order over the funds: the batch is refused whole (one alone would fail on its own
+    # while the others are placed: tests/testing/test_batch_partial.py).
+    big = [{**orders[0], "order_qty": "500"}, {**orders[1], "order_qty": "500"}]
     err = await trader.call("batch_add", symbol="BTC/USD", orders=big)
     assert err["error"] == "EOrder:Insufficient funds"
     assert len(exchange.open_orders()) == 1

@@ -7,10 +7,19 @@ orders may still fail pre-match checks (e.g. funding) while the others go ahead
 its fields and all per-order checks with `AddOrderParams`
 through `OrderFieldsBase`.
 
-The ``result`` is an **array** in request order. Rows may be ``{"error": "..."}`` for an order that
-failed, and such an array may come back even with ``success: false`` (docs/protocol.md#ref-7-8,
-#ref-11-8), so every `BatchAddOrderResult` field is optional and the error carries ``result``
-too.
+The ``result`` is an **array** in request order. How a failed order shows in it is not in
+Kraken's docs (docs/protocol.md#ref-11-8); the shapes accepted are the ones other SDKs handle,
+and nothing beyond them:
+
+* a row ``{"error": "..."}`` (Kraken's SDK, Kraken.Net), possibly echoing ``cl_ord_id`` /
+  ``order_userref`` and carrying ``"success": false`` (nautilus_trader);
+* such rows even in a response with ``success: false`` (so `BatchAddError` carries
+  ``result`` too);
+* the rows nested as ``result: {"orders": [...]}`` (nautilus_trader's fixture,
+  `BatchAddOrderList`).
+
+`BatchAddSuccess.rows` / `BatchAddError.rows` give the rows whatever the shape, and
+``placed`` / ``failed`` split them; `BatchAddOrderResult.failed` is the one rule for a row.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ __all__ = [
     "MIN_BATCH_ORDERS",
     "BatchAddError",
     "BatchAddOrder",
+    "BatchAddOrderList",
     "BatchAddOrderResult",
     "BatchAddParams",
     "BatchAddRequest",
@@ -164,33 +174,76 @@ class BatchAddRequest(OutboundModel):
 
 
 class BatchAddOrderResult(ResultBase):
-    """One row of the ``batch_add`` result, in request order.
+    """One row of the ``batch_add`` result, in request order: a placed order or a failed one.
 
     Attributes:
         warnings (list[str] | None, optional): Advisories such as deprecation notices.
-        order_id (str | None, optional): Kraken id of the new order (absent on a failed row).
+        order_id (str | None, optional): Kraken id of the new order (absent on a failed row; ``""``
+            when ``validate`` was set).
         cl_ord_id (str | None, optional): Echo of the order's ``cl_ord_id``.
         order_userref (int | None, optional): Echo of the order's ``order_userref``.
-        error (str | None, optional): Why this order failed (observed by other SDKs, not in the
-            docs).
+        error (str | None, optional): Why this order failed, e.g. ``"EOrder:Insufficient funds"`` (a
+            shape other SDKs handle; not in Kraken's docs).
+        success (bool | None, optional): Per-row outcome, on the rows of some SDKs' fixtures
+            (nautilus_trader); not in Kraken's docs.
     """
 
     order_id: str | None = None
-    """Kraken id of the new order (absent on a failed row)."""
+    """Kraken id of the new order (absent on a failed row; ``""`` when ``validate`` was set)."""
     cl_ord_id: str | None = None
     """Echo of the order's ``cl_ord_id``."""
     order_userref: int | None = None
     """Echo of the order's ``order_userref``."""
     error: str | None = None
-    """Why this order failed (observed by other SDKs, not in the docs)."""
+    """Why this order failed, e.g. ``"EOrder:Insufficient funds"`` (a shape other SDKs handle;
+    not in Kraken's docs)."""
+    success: bool | None = None
+    """Per-row outcome, on the rows of some SDKs' fixtures (nautilus_trader); not in Kraken's
+    docs."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether this order was refused: the row carries an ``error`` or ``success: false``."""
+        return self.error is not None or self.success is False
+
+    @property
+    def placed(self) -> bool:
+        """Whether this order was placed: not `failed`, with a Kraken ``order_id``.
+
+        A ``validate`` batch places nothing: its rows are neither placed nor failed.
+        """
+        return not self.failed and bool(self.order_id)
 
 
 BatchAddResult = list[BatchAddOrderResult]
 """``result`` of ``batch_add``: one row per order, in request order."""
 
 
+class BatchAddOrderList(ResultBase):
+    """The rows nested under ``orders``: ``"result": {"orders": [...]}``.
+
+    Only nautilus_trader's hand-written fixture has this shape; Kraken's docs and every capture
+    send the array itself. Accepted so that such an answer is typed rather than unknown.
+
+    Attributes:
+        warnings (list[str] | None, optional): Advisories such as deprecation notices.
+        orders (list[BatchAddOrderResult]): One row per order, in request order.
+    """
+
+    orders: list[BatchAddOrderResult]
+    """One row per order, in request order."""
+
+
+def _rows(result: BatchAddResult | BatchAddOrderList | None) -> list[BatchAddOrderResult]:
+    if result is None:
+        return []
+    if isinstance(result, BatchAddOrderList):
+        return list(result.orders)
+    return list(result)
+
+
 class BatchAddSuccess(ResponseBase):
-    """The batch was accepted; inspect each row, single orders may still have failed.
+    """The batch was accepted; single orders may still have failed: check `failed`.
 
     Attributes:
         req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
@@ -198,19 +251,35 @@ class BatchAddSuccess(ResponseBase):
         time_out (Timestamp | None, optional): When the server sent the response.
         method (Literal["batch_add"]): Method name.
         success (Literal[True]): Always ``true``.
-        result (BatchAddResult): One row per order.
+        result (BatchAddResult | BatchAddOrderList): One row per order (an array; nested under
+            ``orders`` in one SDK's fixture).
     """
 
     method: Literal["batch_add"]
     """Method name."""
     success: Literal[True]
     """Always ``true``."""
-    result: BatchAddResult
-    """One row per order."""
+    result: BatchAddResult | BatchAddOrderList
+    """One row per order (an array; nested under ``orders`` in one SDK's fixture)."""
+
+    @property
+    def rows(self) -> list[BatchAddOrderResult]:
+        """Every row, in request order, whatever the shape of ``result``."""
+        return _rows(self.result)
+
+    @property
+    def placed(self) -> list[BatchAddOrderResult]:
+        """The rows of the orders that were placed."""
+        return [row for row in self.rows if row.placed]
+
+    @property
+    def failed(self) -> list[BatchAddOrderResult]:
+        """The rows of the orders that were refused (each with its ``error``)."""
+        return [row for row in self.rows if row.failed]
 
 
 class BatchAddError(ErrorFields):
-    """A rejected batch.
+    """A rejected batch; per-order rows may come with it, and some of them may be placed.
 
     Attributes:
         req_id (int | None, optional): Echo of the request's ``req_id``; absent when none was sent.
@@ -222,7 +291,7 @@ class BatchAddError(ErrorFields):
         status (str | None, optional): ``"error"`` on some captured responses (undocumented).
         method (Literal["batch_add"]): Method name.
         success (Literal[False]): Always ``false``.
-        result (list[BatchAddOrderResult] | None, optional): Per-order rows, when Kraken sends them
+        result (BatchAddResult | BatchAddOrderList | None, optional): Per-order rows, when they come
             with the failure.
     """
 
@@ -230,8 +299,23 @@ class BatchAddError(ErrorFields):
     """Method name."""
     success: Literal[False]
     """Always ``false``."""
-    result: list[BatchAddOrderResult] | None = None
-    """Per-order rows, when Kraken sends them with the failure."""
+    result: BatchAddResult | BatchAddOrderList | None = None
+    """Per-order rows, when they come with the failure."""
+
+    @property
+    def rows(self) -> list[BatchAddOrderResult]:
+        """Every row, in request order (empty when the failure has none)."""
+        return _rows(self.result)
+
+    @property
+    def placed(self) -> list[BatchAddOrderResult]:
+        """The rows of the orders that were placed all the same."""
+        return [row for row in self.rows if row.placed]
+
+    @property
+    def failed(self) -> list[BatchAddOrderResult]:
+        """The rows of the orders that were refused."""
+        return [row for row in self.rows if row.failed]
 
 
 BatchAddResponse = Annotated[BatchAddSuccess | BatchAddError, Field(discriminator="success")]

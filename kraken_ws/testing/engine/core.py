@@ -179,13 +179,22 @@ class MatchingEngine:
     def batch_add(
         self, orders: list[OrderFieldsBase], symbol: str, *, validate: bool = False
     ) -> list[dict[str, Any]]:
-        """Place 2-15 orders on one symbol; any refusal refuses the whole batch.
+        """Place 2-15 orders on one symbol (``batch_add``).
+
+        As Kraken describes it (https://docs.kraken.com/api/docs/websocket-v2/batch_add): the
+        whole batch is validated first, and one invalid order (or too many open orders) refuses
+        all of them; then each order goes through its funds check on its own, in request order,
+        and one that fails it is refused while the others go ahead. Its row is
+        ``{"error": "EOrder:Insufficient funds"}`` plus the order's client ids: the shape Kraken's
+        SDK and Kraken.Net handle (Kraken does not document it, docs/protocol.md#ref-11-8).
+        When every order fails that check, the batch is refused as a whole (nothing is placed), like
+        an ``add_order``.
 
         Returns:
-            One result per order, in request order.
+            One row per order, in request order: the new ``order_id`` or the ``error``.
 
         Raises:
-            EngineError: An order is refused (nothing is placed).
+            EngineError: The batch is refused (nothing is placed).
         """
         cost = len(orders) / 2
         if not validate:
@@ -193,16 +202,36 @@ class MatchingEngine:
         try:
             prepared = [self._entry.prepare(o, symbol) for o in orders]
             self._check_open_limit(symbol, len(prepared))
-            self._entry.check_funds(prepared)
+            accepted, refused = self._funded(prepared)
+            if not accepted:
+                raise EngineError(refused[0])
         finally:
             if not validate:
                 self._rate_charge(symbol, cost)
         results: list[dict[str, Any]] = []
-        for (order, hold), o in zip(prepared, orders, strict=True):
+        for index, ((order, hold), o) in enumerate(zip(prepared, orders, strict=True)):
+            if index in refused:
+                results.append({"error": refused[index], **client_ids(o)})
+                continue
             if not validate:
                 self._matcher.place(order, hold)
             results.append({"order_id": "" if validate else order.order_id, **client_ids(o)})
         return results
+
+    def _funded(
+        self, prepared: list[tuple[Order, Decimal]]
+    ) -> tuple[list[tuple[Order, Decimal]], dict[int, str]]:
+        """Split a batch by the funds check: each order on top of those accepted before it."""
+        accepted: list[tuple[Order, Decimal]] = []
+        refused: dict[int, str] = {}
+        for index, item in enumerate(prepared):
+            try:
+                self._entry.check_funds([*accepted, item])
+            except EngineError as exc:
+                refused[index] = exc.error
+            else:
+                accepted.append(item)
+        return accepted, refused
 
     # -- public API: changing -------------------------------------------------------------
 
