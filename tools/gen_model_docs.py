@@ -14,6 +14,7 @@ docstring with a generated Google-style section, one entry per field in ``model_
 
 The type is the field's annotation as written in the source (so aliases keep their names), and
 a ``Literal`` alias is expanded to its allowed values. ``optional`` marks a field with a default.
+A request envelope's ``params`` entry names the fields of its params model.
 
 The section is delimited by convention: it starts at the docstring's last ``Attributes:`` line
 and runs to the closing quotes, so everything above it is hand-written and kept; write nothing
@@ -111,6 +112,11 @@ def _entry(name: str, type_text: str, field: Any, indent: str) -> str:
     named = all(f"``{v}``" in description for v in values)
     if values and not named and "Literal[" not in type_text:
         description += " One of " + ", ".join(_shown(v) for v in values) + "."
+    nested = field.annotation
+    if name == "params" and isinstance(nested, type) and issubclass(nested, BaseModel):
+        # A request envelope: name what goes in it, so help() on the request leads to them.
+        names = ", ".join(f"``{n}``" for n in nested.model_fields)
+        description += f" Its fields (described in `{nested.__name__}`): {names}."
     optional = "" if field.is_required() else ", optional"
     first = f"{indent}    {name} ({type_text}{optional}): "
     wrapped = textwrap.wrap(

@@ -556,7 +556,13 @@ class AddOrderRequest(OutboundModel):
 
     Attributes:
         method (Literal["add_order"], optional): Method name.
-        params (AddOrderParams): The order.
+        params (AddOrderParams): The order. Its fields (described in `AddOrderParams`):
+            ``order_type``, ``side``, ``order_qty``, ``limit_price``, ``limit_price_type``,
+            ``triggers``, ``time_in_force``, ``margin``, ``post_only``, ``reduce_only``,
+            ``effective_time``, ``expire_time``, ``cl_ord_id``, ``order_userref``, ``conditional``,
+            ``display_qty``, ``fee_preference``, ``no_mpp``, ``stp_type``, ``cash_order_qty``,
+            ``sender_sub_id``, ``stop_price``, ``trigger``, ``symbol``, ``deadline``,
+            ``validate_only``, ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

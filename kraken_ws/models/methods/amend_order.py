@@ -122,7 +122,10 @@ class AmendOrderRequest(OutboundModel):
 
     Attributes:
         method (Literal["amend_order"], optional): Method name.
-        params (AmendOrderParams): What to amend.
+        params (AmendOrderParams): What to amend. Its fields (described in `AmendOrderParams`):
+            ``order_id``, ``cl_ord_id``, ``order_qty``, ``display_qty``, ``limit_price``,
+            ``limit_price_type``, ``post_only``, ``trigger_price``, ``trigger_price_type``,
+            ``deadline``, ``symbol``, ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

@@ -161,7 +161,8 @@ class BatchAddRequest(OutboundModel):
 
     Attributes:
         method (Literal["batch_add"], optional): Method name.
-        params (BatchAddParams): The batch.
+        params (BatchAddParams): The batch. Its fields (described in `BatchAddParams`): ``symbol``,
+            ``orders``, ``deadline``, ``validate_only``, ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

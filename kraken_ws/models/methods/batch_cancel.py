@@ -83,7 +83,8 @@ class BatchCancelRequest(OutboundModel):
 
     Attributes:
         method (Literal["batch_cancel"], optional): Method name.
-        params (BatchCancelParams): Orders to cancel.
+        params (BatchCancelParams): Orders to cancel. Its fields (described in `BatchCancelParams`):
+            ``orders``, ``cl_ord_id``, ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

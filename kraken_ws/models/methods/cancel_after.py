@@ -52,7 +52,8 @@ class CancelAllOrdersAfterRequest(OutboundModel):
 
     Attributes:
         method (Literal["cancel_all_orders_after"], optional): Method name.
-        params (CancelAllOrdersAfterParams): The timeout.
+        params (CancelAllOrdersAfterParams): The timeout. Its fields (described in
+            `CancelAllOrdersAfterParams`): ``timeout``, ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

@@ -39,7 +39,8 @@ class CancelAllRequest(OutboundModel):
 
     Attributes:
         method (Literal["cancel_all"], optional): Method name.
-        params (CancelAllParams, optional): Holds the token.
+        params (CancelAllParams, optional): Holds the token. Its fields (described in
+            `CancelAllParams`): ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 

@@ -73,7 +73,8 @@ class CancelOrderRequest(OutboundModel):
 
     Attributes:
         method (Literal["cancel_order"], optional): Method name.
-        params (CancelOrderParams): Orders to cancel.
+        params (CancelOrderParams): Orders to cancel. Its fields (described in `CancelOrderParams`):
+            ``order_id``, ``cl_ord_id``, ``order_userref``, ``token``.
         req_id (int | None, optional): Client request id, echoed in every response.
     """
 

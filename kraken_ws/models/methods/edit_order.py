@@ -137,7 +137,11 @@ class EditOrderRequest(OutboundModel):
 
     Attributes:
         method (Literal["edit_order"], optional): Method name.
-        params (EditOrderParams): What to edit.
+        params (EditOrderParams): What to edit. Its fields (described in `EditOrderParams`):
+            ``order_id``, ``symbol``, ``order_qty``, ``limit_price``, ``display_qty``,
+            ``fee_preference``, ``order_userref``, ``post_only``, ``reduce_only``, ``triggers``,
+            ``deadline``, ``validate_only``, ``no_mpp``, ``price``, ``trigger``, ``stop_price``,
+            ``token``.
         req_id (int | None, optional): Client request id, echoed in the response.
     """
 
