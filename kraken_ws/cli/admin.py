@@ -16,11 +16,12 @@ from ..endpoints import KRAKEN_REST_URL
 from ..testing.market import DEFAULT_INSTRUMENTS
 from ..testing.server import LocalExchange
 from .group import _describe, _one_line, main
+from .sources import rate_option, seed_option
 
 __all__ = ["schemas", "serve", "token"]
 
 
-@main.command()
+@main.command(short_help="Write the JSON Schemas of every message.")
 @click.option(
     "--out",
     "-o",
@@ -93,7 +94,7 @@ def token(rest_url: str, as_json: bool) -> None:
 # --- serve --------------------------------------------------------------------------------------
 
 
-@main.command()
+@main.command(short_help="Run a local Kraken exchange (all four endpoints) until Ctrl-C.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object with the URLs and keys."
 )
@@ -110,18 +111,24 @@ def token(rest_url: str, as_json: bool) -> None:
     show_default=True,
     help="Comma-separated instruments to simulate.",
 )
-@click.option(
-    "--rate",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Book updates per second per symbol.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Market random seed.")
+@rate_option
+@seed_option
 def serve(
     as_json: bool, host: str, port_base: int | None, symbols: str, rate: float, seed: int
 ) -> None:
-    """Run a local Kraken exchange until Ctrl-C (public, auth, level3 and REST endpoints)."""
+    """Run a local Kraken exchange until Ctrl-C (public, auth, level3 and REST endpoints).
+
+    Prints its URLs and API credentials, then a command to try against it. Point the CLI
+    (--ws-url), KrakenWSClient (ws_url=, auth_ws_url=, l3_ws_url=, rest_url=) or
+    python-kraken-sdk code at them.
+
+    \b
+    Examples:
+      kraken-ws serve                          free ports, until Ctrl-C
+      kraken-ws serve --json                   one JSON line with the URLs, for scripts
+      kraken-ws serve --port-base 8800 --symbols BTC/USD --rate 50
+      kraken-ws book BTC/USD --ws-url ws://127.0.0.1:8800/v2   (then, elsewhere)
+    """  # noqa: D301
     wanted = [s.strip() for s in symbols.split(",") if s.strip()]
     known = {spec.symbol: spec for spec in DEFAULT_INSTRUMENTS}
     unknown = [s for s in wanted if s not in known]
@@ -132,7 +139,7 @@ def serve(
         )
     exchange = LocalExchange(
         instruments=[known[s] for s in wanted],
-        rate=rate or None,
+        rate=rate,
         seed=seed,
         host=host,
         port_base=port_base,
@@ -162,5 +169,14 @@ async def _serve(exchange: LocalExchange, as_json: bool) -> None:
             click.echo("kraken-ws local exchange (Ctrl-C to stop)")
             for name, value in info.items():
                 click.echo(f"  {name:<12} {value}")
+            # What to type next, with this run's URLs (a first-time user's question).
+            click.echo("next, in another terminal:")
+            click.echo(
+                f"  kraken-ws book {exchange.instruments[0].symbol} --ws-url {exchange.ws_url}"
+            )
+            click.echo(
+                f"  KRAKEN_API_KEY={exchange.api_key} KRAKEN_API_SECRET={exchange.api_secret} "
+                f"kraken-ws token --rest-url {exchange.rest_url}"
+            )
         sys.stdout.flush()
         await stop.wait()

@@ -55,6 +55,22 @@ class _Group(click.Group):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands; a description too long for one line wraps instead of being cut.
+
+        Click cuts each one to the width left and ends it with "...". Commands give a
+        ``short_help`` that fits 80 columns; this keeps any other (a new command's, a narrow
+        terminal) whole.
+        """
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(
     cls=_Group,

@@ -175,7 +175,7 @@ def _size(count: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@main.command()
+@main.command(short_help="Replay a recording through the book engine, verifying checksums.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--speed",

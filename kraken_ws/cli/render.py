@@ -23,6 +23,7 @@ from ..recording import ReplaySummary
 
 __all__ = [
     "BookStatus",
+    "ColumnWidths",
     "ladder",
     "ohlc_table",
     "replay_table",
@@ -32,6 +33,11 @@ __all__ = [
 
 _BAR_WIDTH = 20
 _BOX = box.SIMPLE_HEAD
+# Least widths of the ladder's number columns: room for "60000.12345" and "12345.12345678", so
+# that typical books never widen them (ColumnWidths handles the rest).
+_PRICE_WIDTH = 11
+_QTY_WIDTH = 14
+STOP_HINT = "Ctrl-C to stop"
 
 
 def _clock_time(timestamp: str) -> str:
@@ -59,8 +65,29 @@ class BookStatus:
     resyncing: bool = False
 
 
+class ColumnWidths:
+    """The widest cell each column has shown, so that a live table never narrows or jitters.
+
+    A quantity of ``1.5`` in one frame and ``0.12345678`` in the next would otherwise resize the
+    column, and shift every column to its right, several times a second.
+    """
+
+    def __init__(self) -> None:
+        self._widest: dict[str, int] = {}
+
+    def fit(self, column: str, cells: Iterable[str], least: int = 0) -> int:
+        """The width for ``column``: its widest cell ever, and at least ``least``."""
+        widest = max((len(cell) for cell in cells), default=0)
+        width = max(self._widest.get(column, least), widest)
+        self._widest[column] = width
+        return width
+
+
 def _fmt(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
+    """The number's text as it came (its wire digits), except that zero is never ``-0.00``."""
+    if value is None:
+        return ""
+    return str(value.copy_abs() if value.is_zero() else value)
 
 
 def _bar(qty: Decimal, largest: Decimal, style: str) -> Text:
@@ -68,29 +95,37 @@ def _bar(qty: Decimal, largest: Decimal, style: str) -> Text:
     return Text("█" * max(cells, 1 if qty > 0 else 0), style=style)
 
 
-def ladder(book: OrderBook, status: BookStatus, *, rows: int = 10) -> Group:
+def ladder(
+    book: OrderBook, status: BookStatus, *, rows: int = 10, widths: ColumnWidths | None = None
+) -> Group:
     """A price ladder: asks on top (best ask lowest), the spread, bids below (best bid first).
 
     Args:
         book: The live book.
         status: Checksum and rate figures for the status line.
         rows: Levels shown per side.
+        widths: The columns' widths so far; pass the same one for every frame of a display so
+            that the ladder keeps its width.
 
     Returns:
-        A renderable: title line, ladder table, status line.
+        A renderable: title line, ladder table, status line, "Ctrl-C to stop".
     """
     asks: list[PriceLevel] = book.asks(rows)
     bids: list[PriceLevel] = book.bids(rows)
     largest = max((q for _, q in (*asks, *bids)), default=Decimal(0))
+    spread, mid = book.spread, book.mid
+    widths = widths if widths is not None else ColumnWidths()
     title = Text.assemble(
         ("kraken-ws book ", "bold"),
         (book.symbol, "bold cyan"),
         f"  depth {book.depth}  ·  {status.source}",
     )
+    prices = [_fmt(p) for p, _ in (*asks, *bids)] + [_fmt(spread)]
+    qtys = [_fmt(q) for _, q in (*asks, *bids)] + [f"mid {_fmt(mid)}"]
     table = Table(show_edge=True, expand=False, pad_edge=True, header_style="bold")
-    table.add_column("side")
-    table.add_column("price", justify="right")
-    table.add_column("qty", justify="right")
+    table.add_column("side", min_width=len("spread"))
+    table.add_column("price", justify="right", min_width=widths.fit("price", prices, _PRICE_WIDTH))
+    table.add_column("qty", justify="right", min_width=widths.fit("qty", qtys, _QTY_WIDTH))
     table.add_column("size", justify="left", min_width=_BAR_WIDTH)
     for price, qty in reversed(asks):
         table.add_row(
@@ -99,7 +134,6 @@ def ladder(book: OrderBook, status: BookStatus, *, rows: int = 10) -> Group:
             _fmt(qty),
             _bar(qty, largest, "red"),
         )
-    spread, mid = book.spread, book.mid
     table.add_section()
     table.add_row(
         Text("spread", style="bold"),
@@ -126,7 +160,20 @@ def ladder(book: OrderBook, status: BookStatus, *, rows: int = 10) -> Group:
         f" · {status.verified} ok · {status.mismatches} mismatches · ",
         (f"{status.rate:.1f} updates/s", "bold"),
     )
-    return Group(title, table, line)
+    return Group(title, table, line, Text(STOP_HINT, style="dim"))
+
+
+def _table(title: str, source: str) -> Table:
+    # One space between columns and none at the edges: the tables fit 80 columns without
+    # cutting a number short with "…".
+    return Table(
+        title=title,
+        caption=f"{source}  ·  {STOP_HINT}" if source else STOP_HINT,
+        header_style="bold",
+        box=_BOX,
+        pad_edge=False,
+        collapse_padding=True,
+    )
 
 
 def ticker_table(tickers: Mapping[str, TickerData], source: str = "") -> Table:
@@ -139,20 +186,21 @@ def ticker_table(tickers: Mapping[str, TickerData], source: str = "") -> Table:
     Returns:
         The table.
     """
-    table = Table(title="kraken-ws ticker", caption=source or None, header_style="bold", box=_BOX)
-    for name in ("symbol", "bid", "ask", "last", "chg %", "low", "high", "volume"):
+    table = _table("kraken-ws ticker", source)
+    # The last four are Kraken's rolling 24 h figures: the headers say so.
+    for name in ("symbol", "bid", "ask", "last", "24h chg %", "24h low", "24h high", "24h volume"):
         table.add_column(name, justify="left" if name == "symbol" else "right")
     for symbol, t in tickers.items():
         style = "green" if t.change_pct >= 0 else "red"
         table.add_row(
             symbol,
-            Text(str(t.bid), style="green"),
-            Text(str(t.ask), style="red"),
-            str(t.last),
-            Text(str(t.change_pct), style=style),
-            str(t.low),
-            str(t.high),
-            str(t.volume),
+            Text(_fmt(t.bid), style="green"),
+            Text(_fmt(t.ask), style="red"),
+            _fmt(t.last),
+            Text(_fmt(t.change_pct), style=style),
+            _fmt(t.low),
+            _fmt(t.high),
+            _fmt(t.volume),
         )
     return table
 
@@ -167,8 +215,8 @@ def trades_table(trades: Iterable[TradeData], source: str = "") -> Table:
     Returns:
         The table.
     """
-    table = Table(title="kraken-ws trades", caption=source or None, header_style="bold", box=_BOX)
-    for name in ("time", "symbol", "side", "price", "qty", "type", "trade id"):
+    table = _table("kraken-ws trades", source)
+    for name in ("time", "symbol", "side", "price", "qty", "order type", "trade id"):
         table.add_column(name, justify="right" if name in ("price", "qty", "trade id") else "left")
     for trade in trades:
         style = "green" if trade.side == "buy" else "red"
@@ -176,38 +224,43 @@ def trades_table(trades: Iterable[TradeData], source: str = "") -> Table:
             _clock_time(trade.timestamp),
             trade.symbol,
             Text(trade.side, style=style),
-            Text(str(trade.price), style=style),
-            str(trade.qty),
+            Text(_fmt(trade.price), style=style),
+            _fmt(trade.qty),
             trade.ord_type,
             str(trade.trade_id),
         )
     return table
 
 
-def ohlc_table(candles: Sequence[OhlcData], source: str = "") -> Table:
+def ohlc_table(candles: Sequence[OhlcData], source: str = "", interval: int | None = None) -> Table:
     """Candles, newest first.
 
     Args:
         candles: Candles, newest first.
         source: Where the data comes from (table caption).
+        interval: The candles' length in minutes, for the title (default: the first candle's).
 
     Returns:
         The table.
     """
-    table = Table(title="kraken-ws ohlc", caption=source or None, header_style="bold", box=_BOX)
-    for name in ("begin", "symbol", "min", "open", "high", "low", "close", "volume", "n"):
-        table.add_column(name, justify="left" if name in ("begin", "symbol") else "right")
+    minutes = interval if interval is not None else (candles[0].interval if candles else None)
+    title = "kraken-ws ohlc" + (f"  ·  {minutes} min candles" if minutes is not None else "")
+    table = _table(title, source)
+    # The interval is the same for every row, so it is in the title rather than a column;
+    # "start" is the candle's first minute (HH:MM), "trades" the number of trades in it.
+    names = ("start", "symbol", "open", "high", "low", "close", "volume", "trades")
+    for name in names:
+        table.add_column(name, justify="left" if name in ("start", "symbol") else "right")
     for c in candles:
         style = "green" if c.close >= c.open else "red"
         table.add_row(
             _clock_time(c.interval_begin)[:5],
             c.symbol,
-            str(c.interval),
-            str(c.open),
-            str(c.high),
-            str(c.low),
-            Text(str(c.close), style=style),
-            str(c.volume),
+            _fmt(c.open),
+            _fmt(c.high),
+            _fmt(c.low),
+            Text(_fmt(c.close), style=style),
+            _fmt(c.volume),
             str(c.trades),
         )
     return table

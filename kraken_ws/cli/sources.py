@@ -31,13 +31,20 @@ commands start (one default for both)."""
 
 
 def rate_option(func: _F) -> _F:
-    """``--rate``: the started exchange's updates per second per symbol."""
+    """``--rate``: the local exchange's market updates per second per symbol."""
     return click.option(
         "--rate",
         type=click.FloatRange(min=0, min_open=True),
         default=DEFAULT_RATE,
         show_default=True,
-        help="Embedded exchange: market updates per second per symbol.",
+        help="Local exchange: market updates per second per symbol.",
+    )(func)
+
+
+def seed_option(func: _F) -> _F:
+    """``--seed``: the local exchange's market seed."""
+    return click.option(
+        "--seed", type=int, default=0, show_default=True, help="Local exchange: market seed."
     )(func)
 
 
@@ -72,9 +79,7 @@ def _source_options(func: _F) -> _F:
             help="Stop after this many seconds (default: until Ctrl-C).",
         ),
         rate_option,
-        click.option(
-            "--seed", type=int, default=0, show_default=True, help="Embedded exchange: seed."
-        ),
+        seed_option,
     ]
     for option in reversed(options):
         func = option(func)

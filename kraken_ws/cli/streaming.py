@@ -104,7 +104,7 @@ class _BookStats:
 
 async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> None:
     from ..client import KrakenWSClient
-    from .render import BookStatus, ladder
+    from .render import BookStatus, ColumnWidths, ladder
 
     console = Console()
     async with (
@@ -116,6 +116,7 @@ async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> 
         order_book = await client.book(symbol, depth)  # type: ignore[arg-type]
         stop = _stop_event(options.duration)
         worker = asyncio.create_task(stats.consume(stream))
+        widths = ColumnWidths()  # one for the whole display: the ladder keeps its width
 
         def render() -> RenderableType:
             status = BookStatus(
@@ -125,7 +126,7 @@ async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> 
                 rate=stats.rate.value(),
                 resyncing=stats.resyncing,
             )
-            return ladder(order_book, status, rows=rows)
+            return ladder(order_book, status, rows=rows, widths=widths)
 
         await _display(console, render, stop, worker)
 
@@ -248,7 +249,7 @@ async def _trades(symbols: list[str], rows: int, options: _SourceOptions) -> Non
     )
 
 
-@main.command()
+@main.command(short_help="Stream OHLC candles, newest first.")
 @click.argument("symbols", nargs=-1, required=True)
 @click.option(
     "--interval",
@@ -298,7 +299,7 @@ async def _ohlc(symbols: list[str], interval: int, rows: int, options: _SourceOp
 
     def render(label: str) -> RenderableType:
         newest = sorted(candles.values(), key=lambda c: c.interval_begin, reverse=True)
-        return ohlc_table(newest[:rows], label)
+        return ohlc_table(newest[:rows], label, interval)
 
     await _stream_table(
         options,

@@ -32,7 +32,8 @@ class TestStreams:
     def test_ohlc(self) -> None:
         result = invoke("ohlc", "BTC/USD", "--interval", "5", "--duration", "1")
         assert result.exit_code == 0, result.output
-        assert re.search(r"BTC/USD\s+5\s+[0-9.]+", result.stdout)
+        assert "5 min candles" in result.stdout
+        assert re.search(r"BTC/USD\s+[0-9.]+\s+[0-9.]+", result.stdout)
 
     def test_book_without_a_terminal_prints_the_final_ladder(self) -> None:
         result = invoke("book", "ETH/USD", "--depth", "25", "--rows", "3", "--duration", "1")
@@ -118,7 +119,8 @@ class TestErrors:
 
 
 def test_every_command_has_help_with_examples() -> None:
-    for command in ("book", "ticker", "trades", "ohlc", "record", "replay", "schemas", "token"):
+    commands = ("book", "ticker", "trades", "ohlc", "record", "replay", "schemas", "token", "serve")
+    for command in commands:
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Examples:" in result.stdout, command

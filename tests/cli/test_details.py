@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import io
 import os
 import pty
 import re
@@ -15,6 +16,19 @@ import sys
 import termios
 import time
 from pathlib import Path
+
+from click.testing import CliRunner
+from rich.cells import cell_len
+from rich.console import Console
+
+from kraken_ws import decode
+from kraken_ws.book import OrderBook
+from kraken_ws.cli import main
+from kraken_ws.cli.render import BookStatus, ColumnWidths, ladder, ohlc_table, ticker_table
+from kraken_ws.cli.sources import DEFAULT_RATE
+from kraken_ws.models.channels.book import BookSnapshot
+from kraken_ws.models.channels.ohlc import OhlcSnapshot
+from kraken_ws.models.channels.ticker import TickerSnapshot
 
 from .conftest import ROOT, invoke, one_line
 
@@ -119,3 +133,155 @@ def test_record_reports_the_size_on_disk(tmp_path: Path) -> None:
     match = re.search(r"\(([0-9.]+) KiB\)$", one_line(done.stdout))
     assert match, done.stdout
     assert abs(float(match[1]) * 1024 - plain.stat().st_size) <= 0.05 * 1024
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def rendered(renderable: object, width: int = 200) -> list[str]:
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+def book_frame(kind: str, qty: str, price: str = "100.1") -> BookSnapshot:
+    text = (
+        f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"BTC/USD",'
+        f'"bids":[{{"price":{price},"qty":{qty}}}],'
+        f'"asks":[{{"price":200.2,"qty":2}}],"checksum":0}}]}}'
+    )
+    message = decode(text)
+    assert isinstance(message, BookSnapshot)
+    return message
+
+
+class TestLadder:
+    STATUS = BookStatus(source="local exchange ws://x", verified=1, mismatches=0, rate=1.0)
+
+    def table_widths(self, lines: list[str]) -> set[int]:
+        return {cell_len(line) for line in lines if line[:1] in "┏┃┡│├└"}
+
+    def test_the_width_is_stable_across_frames(self) -> None:
+        book = OrderBook("BTC/USD")
+        widths = ColumnWidths()
+        seen: list[set[int]] = []
+        for qty in ("1.5", "0.12345678", "2", "12345.12345678", "0.1"):
+            book.apply(book_frame("snapshot", qty))
+            lines = rendered(ladder(book, self.STATUS, widths=widths))
+            seen.append(self.table_widths(lines))
+        assert all(len(s) == 1 for s in seen), seen  # every line of a table is as wide
+        assert len(set.union(*seen)) == 1, seen  # and every frame's table too
+
+    def test_a_wider_number_widens_it_once_and_it_never_narrows(self) -> None:
+        book = OrderBook("BTC/USD")
+        widths = ColumnWidths()
+        book.apply(book_frame("snapshot", "1.5"))
+        before = self.table_widths(rendered(ladder(book, self.STATUS, widths=widths)))
+        book.apply(book_frame("snapshot", "123456789012.123456789"))
+        wide = self.table_widths(rendered(ladder(book, self.STATUS, widths=widths)))
+        book.apply(book_frame("snapshot", "1"))
+        after = self.table_widths(rendered(ladder(book, self.STATUS, widths=widths)))
+        assert wide == after
+        assert max(wide) > max(before)
+
+    def test_it_says_how_to_stop(self) -> None:
+        book = OrderBook("BTC/USD")
+        book.apply(book_frame("snapshot", "1"))
+        assert "Ctrl-C to stop" in rendered(ladder(book, self.STATUS))[-1]
+
+
+def ticker_data(change_pct: str) -> TickerSnapshot:
+    message = decode(
+        '{"channel":"ticker","type":"snapshot","data":[{"symbol":"BTC/USD","bid":100.1,'
+        '"bid_qty":1,"ask":100.2,"ask_qty":1,"last":100.1,"volume":5,"vwap":100.1,"low":99,'
+        f'"high":101,"change":-0.0,"change_pct":{change_pct}}}]}}'
+    )
+    assert isinstance(message, TickerSnapshot)
+    return message
+
+
+def test_ticker_shows_no_negative_zero() -> None:
+    data = ticker_data("-0.00").data[0]
+    assert str(data.change_pct) == "-0.00"  # as Kraken may send it
+    text = "\n".join(rendered(ticker_table({"BTC/USD": data}, "src")))
+    assert "-0.00" not in text
+    assert re.search(r"BTC/USD .* 0\.00 ", text), text
+    assert "-1.25" in "\n".join(rendered(ticker_table({"BTC/USD": ticker_data("-1.25").data[0]})))
+
+
+def test_table_headers_say_what_the_columns_are() -> None:
+    candle = decode(
+        '{"channel":"ohlc","type":"snapshot","data":[{"symbol":"BTC/USD","open":1,"high":2,'
+        '"low":0.5,"close":1.5,"trades":7,"volume":3,"vwap":1.2,'
+        '"interval_begin":"2026-11-30T12:40:00.000000000Z","interval":5,'
+        '"timestamp":"2026-11-30T12:41:00.000000Z"}]}'
+    )
+    assert isinstance(candle, OhlcSnapshot)
+    lines = rendered(ohlc_table(candle.data, "src"))
+    assert "5 min candles" in lines[0]
+    header = next(line for line in lines if "symbol" in line).split()
+    assert header == ["start", "symbol", "open", "high", "low", "close", "volume", "trades"]
+    ticker = rendered(ticker_table({"BTC/USD": ticker_data("1.00").data[0]}))
+    assert "24h chg %" in "\n".join(ticker)
+    assert "24h volume" in "\n".join(ticker)
+
+
+def test_live_tables_fit_80_columns_without_cutting_numbers() -> None:
+    data = ticker_data("-12.34").data[0]
+    lines = rendered(ticker_table({"BTC/USD": data, "ETH/USD": data}, "local exchange ws://x"), 80)
+    assert not any("…" in line for line in lines), lines
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+
+def test_no_command_description_is_cut_short() -> None:
+    for columns in (60, 80, 120):
+        result = CliRunner().invoke(main, ["--help"], terminal_width=columns)
+        assert result.exit_code == 0
+        commands = result.stdout.split("Commands:", 1)[1].splitlines()
+        assert commands, result.stdout
+        assert not [line for line in commands if line.rstrip().endswith("...")], result.stdout
+        if columns >= 80:  # each fits its line (short_help) at 80 columns and more
+            assert all(re.match(r"  \w+ +\S", line) for line in commands if line.strip())
+    done = subprocess.run(
+        [sys.executable, "-m", "kraken_ws", "--help"],
+        cwd=ROOT, env=dict(os.environ, COLUMNS="80"), capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+    assert "..." not in done.stdout.split("Commands:", 1)[1]
+
+
+def test_serve_help_has_examples_and_the_shared_rate_default() -> None:
+    serve = invoke("serve", "--help").stdout
+    book = invoke("book", "--help").stdout
+    assert "Examples:" in serve
+    assert "kraken-ws serve --json" in serve
+    default = f"[default: {DEFAULT_RATE}"
+    assert default in " ".join(serve.split()), serve
+    assert default in " ".join(book.split()), book
+
+
+def test_serve_suggests_the_next_command_with_its_urls() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "kraken_ws", "serve", "--symbols", "ETH/USD"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            lines: list[str] = []
+            while not (lines and lines[-1].startswith("  KRAKEN_API_KEY=")):
+                line = proc.stdout.readline()
+                assert line, lines
+                lines.append(line.rstrip("\n"))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+    info = dict(line.split() for line in lines[1:7])
+    assert lines[7] == "next, in another terminal:"
+    assert lines[8] == f"  kraken-ws book ETH/USD --ws-url {info['ws_url']}"
+    assert lines[9] == (
+        f"  KRAKEN_API_KEY={info['api_key']} KRAKEN_API_SECRET={info['api_secret']} "
+        f"kraken-ws token --rest-url {info['rest_url']}"
+    )
+    assert proc.returncode == 0
