@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kraken_ws.cli.connect import CONNECT_RETRIES, describe_failure
+from kraken_ws.cli.connect import CONNECT_RETRIES, OPEN_TIMEOUT, describe_failure
 from kraken_ws.exceptions import ConnectError
 from kraken_ws.testing import LocalExchange, ThreadedExchange
 
@@ -191,3 +191,10 @@ def test_describe_failure_names_the_cause() -> None:
     timeout = ConnectError("cannot connect")
     timeout.__cause__ = TimeoutError()
     assert describe_failure(url, timeout) == ("no answer within 5 s", False)
+
+
+def test_docs_state_the_retry_policy() -> None:
+    text = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    attempts = f"tries **{CONNECT_RETRIES + 1} times** (the first attempt and "
+    assert f"{attempts}**{CONNECT_RETRIES} retries**" in text
+    assert f"each attempt bounded to **{OPEN_TIMEOUT:g} s**" in text
