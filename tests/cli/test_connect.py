@@ -38,6 +38,10 @@ class Run:
 def run_timed(*args: str, timeout: float = 60) -> Run:
     """Run ``python -m kraken_ws ARGS``, timing each stderr line from the process start."""
     env = dict(os.environ, PYTHONASYNCIODEBUG="")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WSS_PROXY", "WS_PROXY"):
+        # A proxy would answer for the unresolvable name: these tests are about the name.
+        env.pop(name, None)
+        env.pop(name.lower(), None)
     began = time.monotonic()
     run = Run(returncode=-1, stdout="")
     with subprocess.Popen(
@@ -116,8 +120,12 @@ def test_refused_port_fails_fast_with_one_line() -> None:
 def test_unresolvable_name_fails_fast_with_one_line() -> None:
     url = "wss://kraken.invalid/v2"
     began = time.monotonic()
-    with pytest.raises(socket.gaierror):
+    try:
         socket.getaddrinfo("kraken.invalid", 443)
+    except socket.gaierror:
+        pass
+    else:
+        pytest.skip("this host's resolver answers for .invalid names")
     lookup = time.monotonic() - began
     startup = startup_seconds()
     run = run_timed("ticker", "BTC/USD", "--ws-url", url)
