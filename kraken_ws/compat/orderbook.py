@@ -276,7 +276,9 @@ class SpotOrderBookClient(SpotWSClient):
                     _decimals([*bids, *asks], "qty"),
                 )
             if view is None:
+                # python-kraken-sdk's key order (visible when the dict is printed or dumped).
                 view = self._views[pair] = {"bid": OrderedDict(), "ask": OrderedDict()}
+                view["valid"] = True
             view["price_decimals"], view["qty_decimals"] = precision
             self._timestamps[pair] = {"bid": {}, "ask": {}}
         stamps = self._timestamps[pair]
