@@ -2,7 +2,7 @@
 
 Private channels and every trading method carry a short-lived token in ``params.token``. The
 token comes from ``POST /0/private/GetWebSocketsToken``, signed with the API secret
-(docs/protocol.md#ref-3). `TokenProvider` fetches it, caches it, and makes sure that however
+([Protocol notes §3][ref-3]). `TokenProvider` fetches it, caches it, and makes sure that however
 many coroutines ask at once, only one request is in flight.
 
 Secrets never leave this module in clear: the key, the secret and the token are absent from every
@@ -66,7 +66,7 @@ def _prepare_http() -> ssl.SSLContext:
 
 
 def sign(uri_path: str, nonce: int | str, postdata: str, secret: str) -> str:
-    """Compute Kraken's ``API-Sign`` header (docs/protocol.md#ref-3-2).
+    """Compute Kraken's ``API-Sign`` header ([Protocol notes §3.2][ref-3-2]).
 
     Args:
         uri_path: The path being called, e.g. ``"/0/private/GetWebSocketsToken"``.

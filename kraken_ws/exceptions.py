@@ -1,34 +1,34 @@
 """Every exception kraken-ws raises.
 
-::
-
-    KrakenWSError                         root; never raised directly
-    ├── ProtocolError                     sans-I/O layer
-    │   ├── DecodeError                   not JSON / fails validation (remote); .raw
-    │   ├── UnexpectedMessage             valid message at the wrong time (remote)
-    │   └── InvalidState (RuntimeError)   local misuse: send while closed, double start
-    ├── TransportError                    mapped at the transport boundary
-    │   ├── ConnectError
-    │   ├── ConnectionClosed              .code, .reason
-    │   │   ├── ConnectionClosedOK
-    │   │   └── ConnectionClosedError
-    │   ├── ConnectionLost                a request was in flight when the connection dropped
-    │   └── RequestTimeout (TimeoutError) no response for a req_id before its deadline
-    ├── AuthenticationError               token fetch failed, EAuth:*, EAPI:Invalid key/...
-    ├── KrakenAPIError                    the server answered success:false
-    │   ├── GeneralError      EGeneral:*
-    │   │   └── InvalidArguments
-    │   ├── OrderError        EOrder:*
-    │   │   ├── InsufficientFunds, UnknownOrder, InvalidOrder, InvalidPrice, OrderMinimumNotMet,
-    │   │   │   CostMinimumNotMet, TickSizeCheckFailed, OrdersLimitExceeded, ...
-    │   │   └── BatchPartialFailure  some orders of a batch_add placed, others refused
-    │   ├── ServiceError      EService:*  (.retryable = True)
-    │   ├── SessionError      ESession:*, EAPI:Invalid token (token stale: refetch and retry)
-    │   ├── RateLimitError    EAPI:/EOrder:Rate limit exceeded, Exceeded msg rate
-    │   └── SubscriptionError subscribe/unsubscribe rejected (Already subscribed, Currency pair ...)
-    └── BookError
-        ├── ChecksumMismatch              .symbol, .expected, .computed (only if asked for)
-        └── BookIntegrityError            update before snapshot, crossed book
+```text
+KrakenWSError                         root; never raised directly
+├── ProtocolError                     sans-I/O layer
+│   ├── DecodeError                   not JSON / fails validation (remote); .raw
+│   ├── UnexpectedMessage             valid message at the wrong time (remote)
+│   └── InvalidState (RuntimeError)   local misuse: send while closed, double start
+├── TransportError                    mapped at the transport boundary
+│   ├── ConnectError
+│   ├── ConnectionClosed              .code, .reason
+│   │   ├── ConnectionClosedOK
+│   │   └── ConnectionClosedError
+│   ├── ConnectionLost                a request was in flight when the connection dropped
+│   └── RequestTimeout (TimeoutError) no response for a req_id before its deadline
+├── AuthenticationError               token fetch failed, EAuth:*, EAPI:Invalid key/...
+├── KrakenAPIError                    the server answered success:false
+│   ├── GeneralError      EGeneral:*
+│   │   └── InvalidArguments
+│   ├── OrderError        EOrder:*
+│   │   ├── InsufficientFunds, UnknownOrder, InvalidOrder, InvalidPrice, OrderMinimumNotMet,
+│   │   │   CostMinimumNotMet, TickSizeCheckFailed, OrdersLimitExceeded, ...
+│   │   └── BatchPartialFailure  some orders of a batch_add placed, others refused
+│   ├── ServiceError      EService:*  (.retryable = True)
+│   ├── SessionError      ESession:*, EAPI:Invalid token (token stale: refetch and retry)
+│   ├── RateLimitError    EAPI:/EOrder:Rate limit exceeded, Exceeded msg rate
+│   └── SubscriptionError subscribe/unsubscribe rejected (Already subscribed, Currency pair ...)
+└── BookError
+    ├── ChecksumMismatch              .symbol, .expected, .computed (only if asked for)
+    └── BookIntegrityError            update before snapshot, crossed book
+```
 
 Server errors are mapped by `api_error_for`: exact strings first, then the ``E<Class>:``
 prefix. Every `KrakenAPIError` keeps the raw error string, the method and the ``req_id``.

@@ -1,7 +1,7 @@
 """Local models of Kraken's rate limits, so the client can refuse before the exchange does.
 
 * `TradingRateLimiter` models the per-pair matching-engine counter
-(docs/protocol.md#ref-10-1):
+([Protocol notes §10.1][ref-10-1]):
   every transaction adds to a pair's counter, the counter decays every second by a tier-based
   amount, and at the tier threshold Kraken answers ``EOrder:Rate limit exceeded``. Cancels and
   amends of young orders cost more (the age penalty table). The model is conservative: it only
@@ -57,7 +57,7 @@ TIERS: dict[str, TierLimits] = {
     "intermediate": TierLimits(decay=2.34, threshold=125),
     "pro": TierLimits(decay=3.75, threshold=180),
 }
-"""Kraken's tiers (docs/protocol.md#ref-10-1)."""
+"""Kraken's tiers ([Protocol notes §10.1][ref-10-1])."""
 
 # (age limit in seconds, penalty): the first row whose limit is above the order's age applies.
 # Age = seconds since the order was created or last amended (docs/protocol.md#ref-10-1). One

@@ -9,10 +9,10 @@ The client never decides ad hoc whether to reconnect. Two small pure pieces deci
   the exception to raise to the user (give up). Kraken's own SDK treats close code **1008**
   (policy violation) as terminal and everything else, including an abrupt drop (1006), a
   server restart (1001, 1012), an internal error (1011) and a normal close (1000), as
-  reconnectable (docs/protocol.md#ref-1-2). Credentials that Kraken refuses (``AuthenticationError``
-  with Kraken's error string) are terminal too: retrying would only burn the IP's connection budget
-  and, for ``EAPI:Invalid key``, earn a temporary lockout. A token request lost in transit (a
-  network error as its cause) is retried like any other drop.
+  reconnectable ([Protocol notes §1.2][ref-1-2]). Credentials that Kraken refuses
+  (``AuthenticationError`` with Kraken's error string) are terminal too: retrying would only burn
+  the IP's connection budget and, for ``EAPI:Invalid key``, earn a temporary lockout. A token
+  request lost in transit (a network error as its cause) is retried like any other drop.
 * `backoff` yields the delays between attempts: exponential growth capped at
   ``max_delay``, with **full jitter** (a uniform draw in ``[0, delay]``) so that many clients
   dropped by the same server restart do not come back in lockstep. Cloudflare bans an IP after

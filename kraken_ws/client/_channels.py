@@ -53,8 +53,8 @@ class ChannelMethods(ClientBase):
             The success acks.
 
         Raises:
-            SubscriptionError: A symbol was rejected (``AlreadySubscribed``,
-                ``UnsupportedPair``...); the other symbols stay subscribed.
+            SubscriptionError: A symbol was rejected (such as `AlreadySubscribed` or
+                `UnsupportedPair`); the other symbols stay subscribed.
             SessionError: The token was refused twice.
             ConnectionLost: The connection dropped before every ack arrived. The subscription
                 stays registered and is replayed on reconnect (a ``Resubscribed`` event follows);

@@ -45,12 +45,14 @@ def _symbols_of(event: ClientEvent) -> set[str]:
 class KrakenWSClient(TradingMethods, ChannelMethods):
     """Typed asyncio client for the Kraken Spot WebSocket API v2.
 
-    Use it as an async context manager; iterate it for events::
+    Use it as an async context manager; iterate it for events:
 
-        async with KrakenWSClient() as client:
-            await client.subscribe_ticker(["BTC/USD"])
-            async for event in client:
-                ...
+    ```python
+    async with KrakenWSClient() as client:
+        await client.subscribe_ticker(["BTC/USD"])
+        async for event in client:
+            ...
+    ```
 
     Args:
         key: API key; needed for private channels, level3 and trading.

@@ -2,9 +2,11 @@
 
 One object owns what the user-facing methods share: the three endpoint connections (opened
 lazily), the token provider, the event queues and callback, background tasks, the live books and
-the order-safety component, and the one request pipeline every method goes through::
+the order-safety component, and the one request pipeline every method goes through:
 
-    open the endpoint -> token -> pace (subscriptions) -> send -> await the answer
+```text
+open the endpoint -> token -> pace (subscriptions) -> send -> await the answer
+```
 
 under a single deadline. The core is the ``owner`` of each `Connection`,
 of `LiveBooks` and of `OrderSafety`: it implements their small

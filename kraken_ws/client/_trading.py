@@ -164,7 +164,8 @@ class TradingMethods(ClientBase):
         are validated before anything is sent.
 
         Args:
-            order_type: ``limit``, ``market``, ``iceberg``, ``stop-loss``, ...
+            order_type: The order type; every allowed value is listed under
+                [`OrderType`][kraken_ws.models.common.OrderType].
             side: ``buy`` or ``sell``.
             symbol: Pair, e.g. ``"BTC/USD"``.
             order_qty: Base-asset quantity.
@@ -184,7 +185,8 @@ class TradingMethods(ClientBase):
             display_qty: Iceberg visible quantity.
             fee_preference: ``base`` or ``quote``.
             no_mpp: Deprecated, ignored by Kraken.
-            stp_type: Self-trade prevention.
+            stp_type: Self-trade prevention: ``cancel_newest``, ``cancel_oldest`` or
+                ``cancel_both``.
             cash_order_qty: Quote quantity (market buys without margin).
             validate: Validate only; nothing is placed.
             sender_sub_id: Institutional STP id.
@@ -198,11 +200,12 @@ class TradingMethods(ClientBase):
         lost, that id is how the order is found in Kraken's data.
 
         Returns:
-            The result (``order_id``...).
+            The `AddOrderResult`, with Kraken's ``order_id``.
 
         Raises:
             pydantic.ValidationError: Invalid params; nothing was sent.
-            KrakenAPIError: The matching subclass of Kraken's error (``InsufficientFunds``...).
+            KrakenAPIError: The subclass that matches Kraken's error string, such as
+                `InsufficientFunds` or `InvalidPrice`.
             ConnectionLost: The connection dropped in flight. ``outcome_unknown`` is true if the
                 request was written: the order is then tracked as in doubt and resolved by an
                 ``OrderResolved`` event (`in_doubt_orders`, `resolve_in_doubt`).
@@ -260,7 +263,7 @@ class TradingMethods(ClientBase):
             timeout: Seconds to wait.
 
         Returns:
-            The result (``amend_id``...).
+            The `AmendOrderResult`, with Kraken's ``amend_id``.
 
         Raises:
             pydantic.ValidationError: Invalid params; nothing was sent.
@@ -348,7 +351,7 @@ class TradingMethods(ClientBase):
             One result per cancelled order.
 
         Raises:
-            KrakenAPIError: The first failed id's error (``InvalidOrder``...); the other ids
+            KrakenAPIError: The first failed id's error (such as `InvalidOrder`); the other ids
                 may have been cancelled (see ``error.response``).
         """
         params = params_of(

@@ -288,8 +288,9 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
             describes or that fail validation.
 
     Returns:
-        The specific model (``BookUpdate``, ``AddOrderSuccess``, ``Heartbeat``...), or
-        `UnknownMessage` holding the decoded object.
+        The specific model, one of [`ServerMessage`][kraken_ws.models.messages.ServerMessage]
+        (such as `BookUpdate`, `AddOrderSuccess` or `Heartbeat`), or `UnknownMessage` holding
+        the decoded object.
 
     Raises:
         DecodeError: The text is not JSON, holds a number outside the bound of
@@ -428,7 +429,9 @@ def encode(request: BaseModel | Mapping[str, Any]) -> str:
     """Validate a request and write it as wire JSON.
 
     Args:
-        request: A request model (``AddOrderRequest``...) or a dict with ``method``/``params``.
+        request: A request model, one of
+            [`ClientRequest`][kraken_ws.models.messages.ClientRequest] (such as
+            `AddOrderRequest`), or a dict with ``method`` and ``params``.
 
     Returns:
         Compact JSON text; ``Decimal`` values are number tokens with exactly their digits.

@@ -6,11 +6,13 @@ text frames to write come out of `KrakenProtocol.data_to_send`. Time only enters
 ``now`` argument (seconds on any monotonic clock), so every deadline, timeout and keepalive
 decision can be tested with plain function calls.
 
-The client's I/O loop is nothing more than::
+The client's I/O loop is nothing more than:
 
-    proto.receive_text(frame, now=clock())
-    for event in proto.events_received(): dispatch(event)
-    for text in proto.data_to_send(): await transport.send(text)
+```python
+proto.receive_text(frame, now=clock())
+for event in proto.events_received(): dispatch(event)
+for text in proto.data_to_send(): await transport.send(text)
+```
 
 plus a timer that calls `KrakenProtocol.tick` at `KrakenProtocol.next_wakeup`.
 """

@@ -36,7 +36,7 @@ _SYMBOL_CHANNELS = frozenset({"ticker", "book", "ohlc", "trade", "level3"})
 
 
 def expected_responses(wire: Mapping[str, Any]) -> int:
-    """How many responses a request gets (docs/protocol.md#ref-2-2, multiplicity rules).
+    """How many responses a request gets ([Protocol notes §2.2][ref-2-2], multiplicity rules).
 
     Args:
         wire: The request as it goes on the wire (``method``, ``params``, ``req_id``).

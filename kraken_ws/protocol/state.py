@@ -7,16 +7,18 @@ A `KrakenProtocol` object outlives any single WebSocket.
 The client creates one per endpoint (public, auth, level3) and keeps it across reconnects,
 because the protocol object is where the *desired* subscriptions live: the socket is disposable,
 the intent is not. So the state machine describes one logical connection that may go through
-many sockets::
+many sockets:
 
-                 connecting()          connection_opened()
-    DISCONNECTED ────────────► CONNECTING ─────────────────► OPEN
-         ▲   ▲                     │                          │
-         │   └──── connection_lost() ───────────────────────┘
-         │                                                     │ close()
-         │                                                     ▼
-         └──────────── (never: CLOSED is final) ◄──────── CLOSING ──► CLOSED
-                                                     connection_lost()
+```text
+             connecting()          connection_opened()
+DISCONNECTED ────────────► CONNECTING ─────────────────► OPEN
+     ▲   ▲                     │                          │
+     │   └──── connection_lost() ───────────────────────┘
+     │                                                     │ close()
+     │                                                     ▼
+     └──────────── (never: CLOSED is final) ◄──────── CLOSING ──► CLOSED
+                                                 connection_lost()
+```
 
 * ``DISCONNECTED``: no socket. Subscriptions are remembered as *desired* and nothing is sent.
   Requests are refused (`InvalidState`); the client waits for the

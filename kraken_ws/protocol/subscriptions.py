@@ -1,13 +1,13 @@
 """Desired vs acknowledged subscriptions, and the replay plan after a reconnect.
 
-Kraken has no session resume (docs/protocol.md#ref-1-2): after a reconnect every subscription must
-be requested again. What is requested again is the user's **original** params (depth, interval,
+Kraken has no session resume ([Protocol notes §1.2][ref-1-2]): after a reconnect every subscription
+must be requested again. What is requested again is the user's **original** params (depth, interval,
 event_trigger, snapshot, snap_orders, ...), never what an ack echoed: acks add fields such as
 ``maxratecount`` and ``warnings`` that a subscribe request must not carry.
 
 One entry is kept per acknowledged unit, which is per symbol for symbol channels (Kraken acks
 each symbol separately) and one for symbol-less channels (``instrument``, ``executions``,
-``balances``). Entries are keyed the way Kraken keys subscriptions (docs/protocol.md#ref-4-1):
+``balances``). Entries are keyed the way Kraken keys subscriptions ([Protocol notes §4.1][ref-4-1]):
 ``book`` and ``level3`` by symbol (one depth per symbol), ``ticker`` by (symbol, event_trigger),
 ``ohlc`` by (symbol, interval).
 """

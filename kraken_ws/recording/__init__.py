@@ -1,9 +1,11 @@
 """Record raw WebSocket frames to JSON Lines and replay them through the decoder and book engine.
 
 A recording is a text file (gzip-compressed when its name ends in ``.gz``) with one JSON object
-per received frame::
+per received frame:
 
-    {"t":1732836000.123456,"frame":{"channel":"book","type":"update","data":[...]}}
+```json
+{"t":1732836000.123456,"frame":{"channel":"book","type":"update","data":[...]}}
+```
 
 ``t`` is the receive time (Unix seconds) and ``frame`` is the frame text exactly as it arrived,
 spliced in rather than re-serialised, so every price keeps its wire digits and the book

@@ -1,8 +1,10 @@
 """The recording file format: `Recorder` writes it, `iter_recording` reads it back.
 
-One JSON object per received frame, gzip-compressed when the name ends in ``.gz``::
+One JSON object per received frame, gzip-compressed when the name ends in ``.gz``:
 
-    {"t":1732836000.123456,"frame":{"channel":"book","type":"update","data":[...]}}
+```json
+{"t":1732836000.123456,"frame":{"channel":"book","type":"update","data":[...]}}
+```
 
 ``t`` is the receive time (Unix seconds) and ``frame`` is the frame text exactly as it arrived,
 spliced in rather than re-serialised, so every price keeps its wire digits and the book
@@ -72,11 +74,13 @@ def _encode_line(t: float, text: str) -> str:
 class Recorder:
     """Writes received frames to a JSON Lines recording (gzip when the name ends in ``.gz``).
 
-    Use it as a context manager, or call `close`::
+    Use it as a context manager, or call `close`:
 
-        with Recorder("btc.jsonl.gz") as recorder:
-            async with KrakenWSClient(connector=recorder.tap()) as client:
-                ...
+    ```python
+    with Recorder("btc.jsonl.gz") as recorder:
+        async with KrakenWSClient(connector=recorder.tap()) as client:
+            ...
+    ```
 
     Args:
         path: The file to create (overwritten if it exists).

@@ -62,7 +62,7 @@ class ReplaySummary:
 
     Attributes:
         frames: Frames read.
-        channels: Frames per channel (``"book"``, ``"heartbeat"``...) or method (``"subscribe"``).
+        channels: Frames per channel (such as ``"book"``) or method (such as ``"subscribe"``).
         unknown: Frames that are JSON but match no model.
         invalid: Frames that are not JSON.
         checksum_verified: Book messages whose checksum matched.

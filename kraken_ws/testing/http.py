@@ -4,7 +4,7 @@ Two routes are served, in Kraken's REST envelope (``{"error": [...], "result": .
 even for API errors, as Kraken does):
 
 * ``POST /0/private/GetWebSocketsToken``: checks ``API-Key``, ``API-Sign``
-  (docs/protocol.md#ref-3-2) and the per-key increasing nonce, then issues a websocket token
+  ([Protocol notes §3.2][ref-3-2]) and the per-key increasing nonce, then issues a websocket token
   (``expires: 900``).
 * ``GET /0/public/AssetPairs``: the REST pair metadata python-kraken-sdk's
   ``SpotOrderBookClient`` reads (``pair_decimals``/``lot_decimals``) to format its checksum input.
@@ -19,7 +19,7 @@ look like a bug in the client under test:
   server starting to wait for it; a connection that sends a partial request is answered ``408``
   and closed, an idle one (nothing sent since the last response) is closed silently;
 * headers are bounded by ``max_header_bytes`` (``431``), bodies by ``max_body_bytes`` (``413``);
-* nonces are ASCII digits only and fit an unsigned 64-bit integer (docs/protocol.md#ref-3-1),
+* nonces are ASCII digits only and fit an unsigned 64-bit integer ([Protocol notes §3.1][ref-3-1]),
   anything else is ``EAPI:Invalid nonce``;
 * any other failure is answered with a Kraken-shaped JSON error (``400`` for a protocol error,
   ``500`` ``EGeneral:Internal error`` for a bug here) and the connection is closed.
@@ -100,7 +100,7 @@ class _HttpFailure(Exception):
 
 
 def api_sign(secret: str, uri_path: str, nonce: str, postdata: str) -> str:
-    """Compute the ``API-Sign`` of a private REST request (docs/protocol.md#ref-3-2).
+    """Compute the ``API-Sign`` of a private REST request ([Protocol notes §3.2][ref-3-2]).
 
     The exchange checks signatures with the client's own `kraken_ws.auth.sign` (one
     implementation of the rule); Kraken's published test vector checks both sides
@@ -149,7 +149,7 @@ class TokenStore:
 
     A token expires `TOKEN_TTL` seconds after it was last used (creation counts as a use)
     unless a connection holds it pinned: a token used for a successful private subscription stays
-    valid while that connection lives (docs/protocol.md#ref-3-3).
+    valid while that connection lives ([Protocol notes §3.3][ref-3-3]).
 
     Args:
         clock: Seconds since the epoch; injectable so tests can move time.

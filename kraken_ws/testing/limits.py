@@ -1,14 +1,14 @@
 """Rate limits of the local exchange: the per-pair trading counter and a per-connection pacer.
 
-`TradingCounter` is the matching engine's per-pair counter of docs/protocol.md#ref-10-1: it
+`TradingCounter` is the matching engine's per-pair counter of [Protocol notes §10.1][ref-10-1]: it
 starts at 0, every transaction adds to it (the fixed cost plus an age-based penalty for amends,
 edits and cancels of young orders), it decays continuously at the tier's rate per second, and a
 transaction that would take it over the tier's threshold is refused with ``EOrder:Rate limit
 exceeded``.
 
 `MessageBucket` is the optional per-connection message-rate limit (``Exceeded msg rate``,
-docs/protocol.md#ref-9/docs/protocol.md#ref-10-2; Kraken publishes no number, so the exchange leaves
-it off by default).
+[Protocol notes §9][ref-9]/[Protocol notes §10.2][ref-10-2]; Kraken publishes no number, so the
+exchange leaves it off by default).
 
 Both read only the exchange's injectable clock.
 
@@ -45,7 +45,7 @@ Tier = Literal["starter", "intermediate", "pro"]
 
 @dataclass(frozen=True, slots=True)
 class TierSpec:
-    """One tier's matching-engine limits (docs/protocol.md#ref-10-1).
+    """One tier's matching-engine limits ([Protocol notes §10.1][ref-10-1]).
 
     Attributes:
         decay: Counter decrease per second.
@@ -64,7 +64,7 @@ TIERS: dict[str, TierSpec] = {
     )
     for (name, limits), max_open_orders in zip(CLIENT_TIERS.items(), (60, 80, 225), strict=True)
 }
-"""docs/protocol.md#ref-10-1, by tier name: the client model's counter parameters
+"""[Protocol notes §10.1][ref-10-1], by tier name: the client model's counter parameters
 (`kraken_ws.ratelimit.TIERS`) plus the open orders allowed per pair."""
 
 

@@ -63,11 +63,13 @@ _HOUSEKEEPING_INTERVAL = 0.05
 class LocalExchange:
     """A local Kraken Spot WebSocket v2 exchange for tests, examples and benchmarks.
 
-    Use it as an async context manager (or call `start` / `stop`)::
+    Use it as an async context manager (or call `start` / `stop`):
 
-        async with LocalExchange(rate=None) as ex:
-            async with websockets.connect(ex.ws_url) as ws: ...
-            await ex.step()          # one deterministic market tick per symbol
+    ```python
+    async with LocalExchange(rate=None) as ex:
+        async with websockets.connect(ex.ws_url) as ws: ...
+        await ex.step()          # one deterministic market tick per symbol
+    ```
 
     Args:
         instruments: Instruments to simulate (default BTC/USD, ETH/USD, PEPE/USD).
@@ -87,17 +89,17 @@ class LocalExchange:
         tier: Verification tier of the test account (``"starter"``, ``"intermediate"`` or
             ``"pro"``): the per-pair trading rate counter's threshold and decay, the
             ``maxratecount`` of the ``executions`` ack and the open-orders limit per pair
-            (docs/protocol.md#ref-10-1). A `TierSpec` sets custom
+            ([Protocol notes §10.1][ref-10-1]). A `TierSpec` sets custom
             limits (e.g. very high ones for load tests).
         idle_timeout: Seconds (on ``clock``) without any message from the client after which
             the exchange closes the connection, as Kraken does after about a minute (reference
-            docs/protocol.md#ref-1-2); any message resets it (WebSocket protocol pings do not count:
-            unverified). ``None`` disables it. The connection is closed with code 1000 and reason
-            ``Idle timeout`` (unverified: Kraken does not document how).
+            [Protocol notes §1.2][ref-1-2]); any message resets it (WebSocket protocol pings do not
+            count: unverified). ``None`` disables it. The connection is closed with code 1000 and
+            reason ``Idle timeout`` (unverified: Kraken does not document how).
         max_msg_rate: Messages per second a connection may send (token bucket, bursts of the
             same size); over it a request is answered with ``Exceeded msg rate`` and not
             executed. Kraken's limit is unpublished and load-dependent, so ``None`` (default)
-            disables it (docs/protocol.md#ref-9, #ref-10-2).
+            disables it ([Protocol notes §9][ref-9], [§10.2][ref-10-2]).
         rest_read_timeout: Seconds the REST endpoint gives a client to send one complete
             request (headers and body); a partial request is then answered ``408`` and its
             connection closed, an idle keep-alive connection is closed (see
@@ -333,7 +335,7 @@ class LocalExchange:
             self.close_idle_connections()
 
     def close_idle_connections(self) -> int:
-        """Close connections silent for ``idle_timeout`` seconds (docs/protocol.md#ref-1-2).
+        """Close connections silent for ``idle_timeout`` seconds ([Protocol notes §1.2][ref-1-2]).
 
         The exchange runs this every 50 ms; tests with an injected clock may call it right
         after moving the clock to make the check deterministic.

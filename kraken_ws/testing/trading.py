@@ -109,7 +109,7 @@ class Trading:
         return guarded
 
     def _check_deadline(self, deadline: str | None, time_in: str) -> None:
-        """Enforce ``deadline`` (docs/protocol.md#ref-2-4: 500 ms to 60 s ahead; no match after it).
+        """Enforce ``deadline`` ([Protocol notes §2.4][ref-2-4]): 500 ms to 60 s ahead.
 
         Requests are handled synchronously, so the deadline only matters when it has already
         passed when the request is handled (e.g. under ``delay_responses``):

@@ -17,16 +17,16 @@ What lives where:
 * `.triggers`: OTO close orders, trigger prices reached, GTD expiry;
 * `.timers`: timers on the injected clock (the dead man's switch).
 
-Limits and rules modelled after docs/protocol.md#ref-7 and docs/protocol.md#ref-10-1 (see
+Limits and rules modelled after [Protocol notes §7][ref-7] and [Protocol notes §10.1][ref-10-1] (see
 `kraken_ws.testing.limits`):
 
 * Per-pair trading rate counter by tier (default Intermediate): add +1, amend +1 plus the age
   penalty, edit +1 plus the age penalty, cancel by age, batch add +n/2, batch cancel by age per
   order. A transaction that would take the counter over the threshold is refused with
   ``EOrder:Rate limit exceeded`` (not charged); the fixed part is charged even when the request
-  then fails validation (docs/protocol.md#ref-10-1). Judgement calls: ``validate: true`` requests
-  are not charged (they do not reach the matching engine); a request whose pair cannot be known
-  (amend or cancel of an unknown id, an unknown symbol) charges nothing; ``cancel_all`` and
+  then fails validation ([Protocol notes §10.1][ref-10-1]). Judgement calls: ``validate: true``
+  requests are not charged (they do not reach the matching engine); a request whose pair cannot be
+  known (amend or cancel of an unknown id, an unknown symbol) charges nothing; ``cancel_all`` and
   ``cancel_all_orders_after`` cost nothing (the docs list no cost; Kraken's own SDK charges +1 in
   its local model); an amend whose quantity drops to the filled quantity (cancelling the rest) pays
   the amend cost *and* the cancel penalty.

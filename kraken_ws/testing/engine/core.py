@@ -49,7 +49,7 @@ class MatchingEngine:
         balances: Initial funds per asset (default `DEFAULT_BALANCES`).
         asset_precision: Ledger decimals per asset.
         tier: Verification tier of the account: its rate-counter threshold and decay and its
-            open-orders limit per pair (docs/protocol.md#ref-10-1).
+            open-orders limit per pair ([Protocol notes §10.1][ref-10-1]).
     """
 
     def __init__(
@@ -67,7 +67,7 @@ class MatchingEngine:
         self.tier: TierSpec = TIERS[tier] if isinstance(tier, str) else tier
         """Limits of the account's tier."""
         self.rate_counter = TradingCounter(self.tier, clock)
-        """Per-pair trading rate counters (docs/protocol.md#ref-10-1)."""
+        """Per-pair trading rate counters ([Protocol notes §10.1][ref-10-1])."""
         self.account = Account(balances, asset_precision, lambda: market.new_id("L"))
         """Balances, holds and pending ledger entries."""
         self.orders: dict[str, Order] = {}
@@ -135,7 +135,7 @@ class MatchingEngine:
             raise EngineError("EOrder:Orders limit exceeded")
 
     def rate_count(self, symbol: str) -> float:
-        """The trading rate counter of ``symbol`` now (docs/protocol.md#ref-10-1)."""
+        """The trading rate counter of ``symbol`` now ([Protocol notes §10.1][ref-10-1])."""
         return self.rate_counter.value(symbol)
 
     def drain(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -186,7 +186,7 @@ class MatchingEngine:
         all of them; then each order goes through its funds check on its own, in request order,
         and one that fails it is refused while the others go ahead. Its row is
         ``{"error": "EOrder:Insufficient funds"}`` plus the order's client ids: the shape Kraken's
-        SDK and Kraken.Net handle (Kraken does not document it, docs/protocol.md#ref-11-8).
+        SDK and Kraken.Net handle (Kraken does not document it, [Protocol notes §11.8][ref-11-8]).
         When every order fails that check, the batch is refused as a whole (nothing is placed), like
         an ``add_order``.
 

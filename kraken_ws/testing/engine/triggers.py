@@ -1,6 +1,6 @@
 """Work deferred until after matching: OTO close orders, triggers and GTD expiry.
 
-Modelled after docs/protocol.md#ref-7 (judgement calls marked):
+Modelled after [Protocol notes §7][ref-7] (judgement calls marked):
 
 * Stop-loss, take-profit and trailing-stop orders wait until the last trade price reaches their
   trigger price; trailing ones move their trigger with the best price since entry (the peak).

@@ -18,11 +18,13 @@ class FaultProxy:
     """An asyncio TCP proxy that injects network faults between a client and a server.
 
     Every setting takes effect at once on existing and new connections. Use it as an async
-    context manager, and point the client at `url`::
+    context manager, and point the client at `url`:
 
-        async with LocalExchange() as ex, FaultProxy.for_url(ex.ws_url) as proxy:
-            client = KrakenWSClient(ws_url=proxy.url(ex.ws_url), ...)
-            proxy.stall("downstream")   # requests still arrive; nothing comes back
+    ```python
+    async with LocalExchange() as ex, FaultProxy.for_url(ex.ws_url) as proxy:
+        client = KrakenWSClient(ws_url=proxy.url(ex.ws_url), ...)
+        proxy.stall("downstream")   # requests still arrive; nothing comes back
+    ```
 
     Args:
         target_host: The server's host.
