@@ -56,6 +56,8 @@ class BookStatus:
         mismatches: Checksum mismatches (each triggers a resync).
         rate: Book messages per second, recently.
         resyncing: Whether a resync is in progress.
+        connection: What the connection is doing when it is not up (``"reconnecting: ..."``);
+            ``None`` while connected.
     """
 
     source: str
@@ -63,6 +65,7 @@ class BookStatus:
     mismatches: int
     rate: float
     resyncing: bool = False
+    connection: str | None = None
 
 
 class ColumnWidths:
@@ -149,7 +152,10 @@ def ladder(
             _fmt(qty),
             _bar(qty, largest, "green"),
         )
-    if status.resyncing or not book.is_valid:
+    if status.connection is not None:
+        # Not a checksum problem: the book is stale (or cleared) until the connection is back.
+        check = Text(f"⟳ {status.connection}", style="bold yellow")
+    elif status.resyncing or not book.is_valid:
         check = Text("✗ checksum mismatch: resyncing", style="bold red")
     else:
         crc = book.last_checksum

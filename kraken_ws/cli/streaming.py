@@ -73,17 +73,25 @@ class _BookStats:
     verified: int = 0
     mismatches: int = 0
     resyncing: bool = False
+    connection: str | None = None  # see BookStatus.connection
     _next_bad: bool = False
 
     def __post_init__(self) -> None:
         self.rate = _Rate()
 
     async def consume(self, stream: AsyncIterator[Any]) -> None:
+        from ..events import Connected, Disconnected, Reconnecting
         from ..models.channels.book import BookSnapshot, BookUpdate
         from ..protocol.events import BookResync
 
         async for event in stream:
-            if isinstance(event, BookResync):
+            if isinstance(event, Disconnected) and event.endpoint == "public":
+                self.connection = f"connection lost ({event.reason or event.code}): reconnecting"
+            elif isinstance(event, Reconnecting) and event.endpoint == "public":
+                self.connection = f"reconnecting: attempt {event.attempt} in {event.delay:.2f} s"
+            elif isinstance(event, Connected) and event.endpoint == "public":
+                self.connection = None
+            elif isinstance(event, BookResync):
                 if event.symbol == self.symbol and event.channel_name == "book":
                     # The client reports the resync just before the frame that failed.
                     self.mismatches += 1
@@ -125,6 +133,7 @@ async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> 
                 mismatches=stats.mismatches,
                 rate=stats.rate.value(),
                 resyncing=stats.resyncing,
+                connection=stats.connection,
             )
             return ladder(order_book, status, rows=rows, widths=widths)
 

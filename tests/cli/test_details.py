@@ -15,6 +15,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -26,6 +27,8 @@ from kraken_ws.book import OrderBook
 from kraken_ws.cli import main
 from kraken_ws.cli.render import BookStatus, ColumnWidths, ladder, ohlc_table, ticker_table
 from kraken_ws.cli.sources import DEFAULT_RATE
+from kraken_ws.cli.streaming import _BookStats
+from kraken_ws.events import Connected, Disconnected, Reconnecting
 from kraken_ws.models.channels.book import BookSnapshot
 from kraken_ws.models.channels.ohlc import OhlcSnapshot
 from kraken_ws.models.channels.ticker import TickerSnapshot
@@ -285,3 +288,30 @@ def test_serve_suggests_the_next_command_with_its_urls() -> None:
         f"kraken-ws token --rest-url {info['rest_url']}"
     )
     assert proc.returncode == 0
+
+
+async def test_the_book_status_says_when_the_connection_is_down() -> None:
+    stats = _BookStats("BTC/USD")
+    seen: list[str | None] = []
+
+    async def events() -> AsyncIterator[object]:
+        for event in (
+            Disconnected("public", 1006, "watchdog: no frame for 10.000s"),
+            Reconnecting("public", 1, 0.25),
+            Connected("public", reconnect=True),
+        ):
+            yield event
+            seen.append(stats.connection)
+
+    await stats.consume(events())
+    assert seen == [
+        "connection lost (watchdog: no frame for 10.000s): reconnecting",
+        "reconnecting: attempt 1 in 0.25 s",
+        None,
+    ]
+    book = OrderBook("BTC/USD")
+    book.apply(book_frame("snapshot", "1"))
+    status = BookStatus("src", verified=1, mismatches=0, rate=0.0, connection="reconnecting: x")
+    text = "\n".join(rendered(ladder(book, status)))
+    assert "⟳ reconnecting: x" in text
+    assert "checksum" not in text
