@@ -7,9 +7,10 @@ stderr; exit codes: 0 ok, 1 runtime failure, 2 usage error.
 
 Where it lives: ``group`` (the click group `main`, errors and exit codes, the option
 checks commands share), ``sources`` (the embedded exchange, ``--live`` or ``--ws-url``;
-``--duration``), ``live`` (displays that redraw in place), ``streaming`` (``book``, ``ticker``,
-``trades``, ``ohlc``), ``record_replay`` (``record``, ``replay``), ``admin`` (``serve``,
-``schemas``, ``token``) and ``render`` (the rich renderables, no I/O).
+``--duration``), ``connect`` (the first connection to a remote endpoint: said at once, retried
+briefly, one line when it fails), ``live`` (displays that redraw in place), ``streaming``
+(``book``, ``ticker``, ``trades``, ``ohlc``), ``record_replay`` (``record``, ``replay``),
+``admin`` (``serve``, ``schemas``, ``token``) and ``render`` (the rich renderables, no I/O).
 """
 
 # Importing the command modules registers their commands on `main`, the one public name.
