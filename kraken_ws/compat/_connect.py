@@ -103,10 +103,14 @@ class WatchedConnector:
         try:
             transport = await connect(url)
         except ConnectError as exc:
-            refused = refusal(url, exc.__cause__)
-            self.last_failure[url] = refused.reason if refused is not None else str(exc)
-            if refused is not None:
-                self._on_refused(refused)
+            cause = exc.__cause__
+            refused = refusal(url, cause)
+            if refused is None:
+                # Whoever reports it names the URL: keep only what went wrong.
+                self.last_failure[url] = f"{type(cause).__name__}: {cause}" if cause else str(exc)
+                raise
+            self.last_failure[url] = refused.reason
+            self._on_refused(refused)
             raise
         self.last_failure.pop(url, None)
         return transport
