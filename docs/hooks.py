@@ -45,6 +45,8 @@ _REST_ROLE = re.compile(
 _LITERAL_LEAD_IN = re.compile(r"(?<!:)::</p>")
 # Double backticks that survived as text (an unbalanced ``literal`` pair).
 _DOUBLE_BACKTICK = re.compile(r"``")
+# A repository path cited as prose: readers of the site (and of help()) have no docs/ folder.
+_REPO_CITATION = re.compile(r"docs/protocol\.md#ref-")
 
 # Every name of kraken_ws.models.__all__ a models marker rendered (checked after the build,
 # when the site has models markers at all).
@@ -164,12 +166,16 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
 
 
 def on_page_content(html: str, page: Any, **_: Any) -> str:
-    """Warn (a failure under ``strict``) on reST markup left in a rendered page."""
-    text = re.sub(r"<pre.*?</pre>", "", html, flags=re.S)  # code blocks may show anything
-    for pattern, what in (
-        (_REST_ROLE, "a reST role (write a Markdown code span or an autorefs link)"),
-        (_LITERAL_LEAD_IN, "a reST '::' literal-block lead-in (end the sentence with ':')"),
-        (_DOUBLE_BACKTICK, "unbalanced ``double backticks``"),
+    """Warn (a failure under ``strict``) on reST markup or repository citations in a page."""
+    # Code blocks may show anything; code spans too, for the citation check only (the protocol
+    # page names its own anchors), since a role is followed by one.
+    prose = re.sub(r"<pre.*?</pre>", "", html, flags=re.S)
+    no_code = re.sub(r"<code>[^<]*</code>", "", prose)
+    for text, pattern, what in (
+        (prose, _REST_ROLE, "a reST role (write a Markdown code span or an autorefs link)"),
+        (prose, _LITERAL_LEAD_IN, "a reST '::' literal-block lead-in (end the sentence with ':')"),
+        (prose, _DOUBLE_BACKTICK, "unbalanced ``double backticks``"),
+        (no_code, _REPO_CITATION, "a repository path as citation ([Protocol notes §N.M][ref-N-M])"),
     ):
         for match in pattern.finditer(text):
             context = re.sub(r"<[^>]+>", "", text[max(0, match.start() - 80) : match.end() + 40])

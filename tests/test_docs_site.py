@@ -139,11 +139,21 @@ def test_protocol_citations_link_to_the_protocol_notes(pages: dict[str, str]) ->
     assert "docs/protocol.md" not in html
 
 
-def test_a_stray_rest_role_fails_the_strict_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("Use :class:`OrderBook` here.", "reST role"),
+        ("The file format::\n\n    {}\n", "literal-block lead-in"),
+        ("Kraken has no resume (docs/protocol.md#ref-1-2).", "repository path as citation"),
+    ],
+)
+def test_what_the_site_must_not_show_fails_the_strict_build(
+    tmp_path: Path, text: str, complaint: str
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(REPO / "docs" / "hooks.py", docs / "hooks.py")
-    (docs / "index.md").write_text("# Page\n\nUse :class:`OrderBook` here.\n")
+    (docs / "index.md").write_text(f"# Page\n\n{text}\n")
     config = tmp_path / "mkdocs.yml"
     config.write_text(
         "site_name: t\nstrict: true\nuse_directory_urls: false\n"
@@ -151,4 +161,4 @@ def test_a_stray_rest_role_fails_the_strict_build(tmp_path: Path) -> None:
     )
     result = _build(config, tmp_path / "site", tmp_path)
     assert result.returncode != 0
-    assert "reST role" in result.stderr
+    assert complaint in result.stderr
