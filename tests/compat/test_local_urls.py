@@ -155,8 +155,12 @@ async def not_tls() -> AsyncIterator[str]:
     """A ``wss://`` URL whose server speaks plain text: the TLS handshake fails."""
 
     async def speak_plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Read the ClientHello first and close only after the client did: closing on unread
+        # bytes would send a reset, which could reach the client before the answer.
+        await reader.read(65536)
         writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
         await writer.drain()
+        await reader.read()
         writer.close()
 
     server = await asyncio.start_server(speak_plain, "127.0.0.1", 0)
