@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TypeAlias
 
-from kraken_ws.models.channels.book import BookLevel
-
 from .checksum import CHECKSUM_LEVELS, level_token
 
 __all__: list[str] = []
@@ -74,7 +72,7 @@ class _Ladder:
         return len(self._prices)
 
     def apply(
-        self, levels: list[BookLevel], price_precision: int | None, qty_precision: int | None
+        self, levels: list[_Level], price_precision: int | None, qty_precision: int | None
     ) -> None:
         # Locals: this loop is the hot path of every update.
         prices = self._prices
@@ -82,9 +80,7 @@ class _Ladder:
         tokens = self._tokens
         descending = self._descending
         dirty = False
-        for level in levels:
-            price = level.price
-            qty = level.qty
+        for price, qty in levels:
             n = len(prices)
             i = bisect_left(prices, price)
             held = i < n and prices[i] == price
@@ -122,12 +118,12 @@ class _Ladder:
         if dirty:
             self._dirty = True
 
-    def load(self, levels: list[BookLevel], depth: int) -> None:
+    def load(self, levels: list[_Level], depth: int) -> None:
         # Many levels at once (a snapshot, or an update longer than _BULK_LEVELS): the same
         # result as apply() then truncate(depth), without one list.insert per level into a
         # growing list (quadratic: a 240,000-level snapshot took 7 s). See _best_levels.
-        prices = self._prices + [level.price for level in levels]
-        qtys = self._qtys + [level.qty for level in levels]
+        prices = self._prices + [price for price, _ in levels]
+        qtys = self._qtys + [qty for _, qty in levels]
         kept_prices, kept_qtys = _best_levels(prices, qtys, depth, self._descending)
         if self._descending:
             kept_prices.reverse()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Literal, NamedTuple, TypeAlias
 
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookSnapshot, BookUpdate
 
-from ._ladder import _BULK_LEVELS, _Ladder
+from ._ladder import _BULK_LEVELS, _Ladder, _Level
 from ._state import BookState, check_precision
+from .wire import L2Frame
 
 __all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
 
@@ -67,6 +69,8 @@ class BookView:
 
 # tuple.__new__ with the fields in order skips the generated __new__'s argument handling.
 _tuple_new = tuple.__new__
+# A BookLevel as the (price, qty) pair the ladders take (one C call per level).
+_pair = attrgetter("price", "qty")
 
 
 class OrderBook(BookState):
@@ -171,6 +175,42 @@ class OrderBook(BookState):
             is_snapshot = snapshot
         else:
             return self._apply_items(message)
+        # The levels as (price, qty) pairs: the engine's one input form (see apply_wire).
+        return self._apply(
+            is_snapshot,
+            list(map(_pair, data.asks)),
+            list(map(_pair, data.bids)),
+            data.checksum,
+            data.timestamp,
+        )
+
+    def apply_wire(self, frame: L2Frame) -> ApplyResult:
+        """Apply a frame read by `kraken_ws.book.wire.read`: `apply` without the models.
+
+        The same rules and the same result as `apply` on the frame's model.
+
+        Args:
+            frame: The frame's engine input.
+
+        Returns:
+            The checksum verdict.
+
+        Raises:
+            BookIntegrityError: An update arrived before any snapshot.
+            ValueError: The frame is for another symbol.
+        """
+        if frame.symbol != self._symbol:
+            raise ValueError(f"{self._symbol} book got data for {frame.symbol}")
+        return self._apply(frame.snapshot, frame.asks, frame.bids, frame.checksum, frame.timestamp)
+
+    def _apply(
+        self,
+        is_snapshot: bool,
+        ask_levels: list[_Level],
+        bid_levels: list[_Level],
+        expected: int,
+        timestamp: str | None,
+    ) -> ApplyResult:
         # One frame for the common case: this body runs for every update of every book.
         asks = self._asks
         bids = self._bids
@@ -183,20 +223,18 @@ class OrderBook(BookState):
         pp = self._price_precision
         qp = self._qty_precision
         depth = self._depth
-        # Most updates touch one side: skip the call for an empty list. Snapshots and long
+        # Most updates touch one side: skip the call for an empty side. Snapshots and long
         # updates take the sort-once path, whose cost is O(n log n) in the message's levels.
-        levels = data.asks
-        if levels:
-            if is_snapshot or len(levels) > _BULK_LEVELS:
-                asks.load(levels, depth)
+        if ask_levels:
+            if is_snapshot or len(ask_levels) > _BULK_LEVELS:
+                asks.load(ask_levels, depth)
             else:
-                asks.apply(levels, pp, qp)
-        levels = data.bids
-        if levels:
-            if is_snapshot or len(levels) > _BULK_LEVELS:
-                bids.load(levels, depth)
+                asks.apply(ask_levels, pp, qp)
+        if bid_levels:
+            if is_snapshot or len(bid_levels) > _BULK_LEVELS:
+                bids.load(bid_levels, depth)
             else:
-                bids.apply(levels, pp, qp)
+                bids.apply(bid_levels, pp, qp)
         # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
         # and a level can leave and another arrive within one message.
         if len(asks._prices) > depth:  # the list itself: no Python-level __len__ call
@@ -205,14 +243,13 @@ class OrderBook(BookState):
             bids.truncate(depth)
         # Most updates at depth 25 and beyond change nothing in either top 10: reuse the CRC.
         computed = self._crc_of(asks, bids) if asks._dirty or bids._dirty else self._crc
-        expected = data.checksum
         ok = computed == expected
         if is_snapshot:
             self._valid = ok
         elif not ok:
             self._valid = False
         self._last_checksum = computed
-        self._last_update = data.timestamp
+        self._last_update = timestamp
         self._messages += 1
         return _tuple_new(ApplyResult, (self._symbol, ok, expected, computed, is_snapshot))
 

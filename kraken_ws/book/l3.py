@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
+from typing import Protocol, cast
 
 from sortedcontainers import SortedList
 
 from kraken_ws.book._state import BookState, check_precision
 from kraken_ws.book.checksum import CHECKSUM_LEVELS, level_token
 from kraken_ws.book.l2 import ApplyResult, BookSide, PriceLevel
+from kraken_ws.book.wire import L3Frame
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.level3 import (
-    Level3Event,
-    Level3Order,
     Level3Snapshot,
     Level3SnapshotData,
     Level3Update,
@@ -30,6 +30,24 @@ _ZERO = Decimal(0)
 _limit_price = attrgetter("limit_price")
 # Live orders of one side above which a snapshot narrows them to the best prices before sorting.
 _SELECT_ORDERS = 20_000
+
+
+class _WireOrder(Protocol):
+    # A snapshot order as the engine reads it: a Level3Order model or a wire.L3Entry.
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def limit_price(self) -> Decimal: ...
+    @property
+    def order_qty(self) -> Decimal: ...
+    @property
+    def timestamp(self) -> str | None: ...
+
+
+class _WireEvent(_WireOrder, Protocol):
+    # An update event as the engine reads it: a Level3Event model or a wire.L3Entry.
+    @property
+    def event(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,33 +315,68 @@ class L3Book(BookState):
             raise ValueError(f"{self._symbol} book: message has no data for this symbol")
         return result
 
+    def apply_wire(self, frame: L3Frame) -> ApplyResult:
+        """Apply a frame read by `kraken_ws.book.wire.read`: `apply` without the models.
+
+        The same rules and the same result as `apply` on the frame's model.
+
+        Args:
+            frame: The frame's engine input.
+
+        Returns:
+            The checksum verdict.
+
+        Raises:
+            BookIntegrityError: An update arrived before any snapshot.
+            ValueError: The frame is for another symbol.
+        """
+        if frame.symbol != self._symbol:
+            raise ValueError(f"{self._symbol} book got data for {frame.symbol}")
+        return self._apply(frame.snapshot, frame.bids, frame.asks, frame.checksum, frame.timestamp)
+
     def _apply_data(self, data: Level3SnapshotData | Level3UpdateData) -> ApplyResult:
-        is_snapshot = isinstance(data, Level3SnapshotData)
-        if isinstance(data, Level3SnapshotData):
+        return self._apply(
+            isinstance(data, Level3SnapshotData),
+            data.bids,
+            data.asks,
+            data.checksum,
+            data.timestamp,
+        )
+
+    def _apply(
+        self,
+        is_snapshot: bool,
+        bids: Sequence[_WireOrder],
+        asks: Sequence[_WireOrder],
+        expected: int,
+        timestamp: str | None,
+    ) -> ApplyResult:
+        # Orders and events are read by attribute: the models (Level3Order, Level3Event) and
+        # the fast path's L3Entry have the same names. An update's entries are events.
+        if is_snapshot:
             self._bids.clear()
             self._asks.clear()
             self._index.clear()
             self._tokens.clear()
             self._has_snapshot = True
-            self._load(data)
+            self._load(bids, asks)
         else:
             if not self._has_snapshot:
                 raise BookIntegrityError(f"{self._symbol}: level3 update before any snapshot")
-            self._events(data.bids, "bid")
-            self._events(data.asks, "ask")
+            self._events(cast("Sequence[_WireEvent]", bids), "bid")
+            self._events(cast("Sequence[_WireEvent]", asks), "ask")
         for queue in (self._bids, self._asks):
             for order in queue.truncate(self._depth):
                 del self._index[order.order_id]
                 self._tokens.pop(order.order_id, None)
         computed = self.compute_checksum()
-        expected = data.checksum
         ok = computed == expected
         if is_snapshot:
             self._valid = ok
         elif not ok:
             self._valid = False
         self._last_checksum = computed
-        self._last_update = data.timestamp
+        self._last_update = timestamp
         self._messages += 1
         return ApplyResult(self._symbol, ok, expected, computed, is_snapshot)
 
@@ -344,23 +397,22 @@ class L3Book(BookState):
         del self._index[order.order_id]
         self._tokens.pop(order.order_id, None)
 
-    def _load(self, data: Level3SnapshotData) -> None:
+    def _load(self, bids: Sequence[_WireOrder], asks: Sequence[_WireOrder]) -> None:
         # The same book as appending every order in array order (bids, then asks; a repeated
         # id drops the earlier entry, a zero quantity adds nothing) and then truncating to
         # depth, in O(n log n) and without building anything for the orders past the depth:
         # only each id's last entry can survive; the survivors are sorted best price first,
         # stably, so orders of one price keep their array (queue) order; the first ``depth``
         # prices are loaded. The wire's sides arrive sorted, which the sort does in linear time.
-        bids = data.bids
-        last = {wire.order_id: i for i, wire in enumerate(itertools.chain(bids, data.asks))}
+        last = {wire.order_id: i for i, wire in enumerate(itertools.chain(bids, asks))}
         self._fill(self._bids, "bid", bids, 0, last)
-        self._fill(self._asks, "ask", data.asks, len(bids), last)
+        self._fill(self._asks, "ask", asks, len(bids), last)
 
     def _fill(
         self,
         queue: _Queue,
         side: BookSide,
-        orders: list[Level3Order],
+        orders: Sequence[_WireOrder],
         offset: int,
         last: dict[str, int],
     ) -> None:
@@ -397,7 +449,7 @@ class L3Book(BookState):
             queue.append(order)
             index[order.order_id] = order
 
-    def _events(self, events: list[Level3Event], side: BookSide) -> None:
+    def _events(self, events: Sequence[_WireEvent], side: BookSide) -> None:
         index = self._index
         for event in events:
             order_id = event.order_id

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from .l2 import OrderBook
 from .l3 import L3Book
 from .manager import BookEvent, BookManager
+from .wire import L2Frame, WireFrame
 
 __all__ = ["BOOK_CHANNELS", "BookChannel", "LiveBooks"]
 
@@ -75,6 +76,10 @@ class LiveBooks:
         if channel == "instrument":
             return [e for m in self.managers.values() for e in m.feed(message)]
         return []
+
+    def feed_wire(self, frame: WireFrame) -> list[BookEvent]:
+        """Apply a frame read by `kraken_ws.book.wire.read` (`feed` without its model)."""
+        return self.managers["book" if type(frame) is L2Frame else "level3"].feed_wire(frame)
 
     def connection_lost(self, channel: BookChannel) -> list[str]:
         """The connection that fed ``channel`` went: clear its books (none may be read).

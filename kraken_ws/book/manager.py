@@ -8,6 +8,7 @@ from typing import Literal, NamedTuple, TypeAlias
 from kraken_ws.book._state import check_precision
 from kraken_ws.book.l2 import ApplyResult, OrderBook
 from kraken_ws.book.l3 import L3Book
+from kraken_ws.book.wire import L2Frame, L3Frame, WireFrame
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.models.channels.instrument import InstrumentSnapshot, InstrumentUpdate
 from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
@@ -242,11 +243,7 @@ class BookManager:
                     # The whole frame when it is the wire's usual single item: the engine's
                     # fast path.
                     result = book.apply(message if len(items) == 1 else data, snapshot=snapshot)
-                    if result.checksum_ok and not snapshot:
-                        # The common case, without the general bookkeeping of _verdict.
-                        events.append(_tuple_new(BookUpdated, (data.symbol, "book", result)))
-                    else:
-                        self._verdict(book, "book", result, events)
+                    self._applied(book, "book", result, events)
                 else:
                     self._stale_update(book, "book", data.checksum, events)
         elif isinstance(message, Level3Update | Level3Snapshot):
@@ -256,7 +253,7 @@ class BookManager:
                 if not isinstance(l3book, L3Book):
                     continue
                 if snapshot or l3book.is_valid:
-                    self._verdict(l3book, "level3", l3book.apply(l3data), events)
+                    self._applied(l3book, "level3", l3book.apply(l3data), events)
                 else:
                     self._stale_update(l3book, "level3", l3data.checksum, events)
         elif isinstance(message, InstrumentSnapshot | InstrumentUpdate):
@@ -267,6 +264,42 @@ class BookManager:
                     continue  # no pair has one: a hostile frame must not make tokens huge
                 self.set_precision(pair.symbol, pair.price_precision, pair.qty_precision)
         return events
+
+    def feed_wire(self, frame: WireFrame) -> list[BookEvent]:
+        """Route a frame read by `kraken_ws.book.wire.read` to its book: `feed` without models.
+
+        The same books, verdicts and events as `feed` on the frame's model.
+
+        Args:
+            frame: An `L2Frame` (``book``) or `L3Frame` (``level3``).
+
+        Returns:
+            As `feed`.
+        """
+        events: list[BookEvent] = []
+        book = self._books.get(frame.symbol)
+        if type(frame) is L2Frame:
+            if isinstance(book, OrderBook):
+                if frame.snapshot or book.is_valid:
+                    self._applied(book, "book", book.apply_wire(frame), events)
+                else:
+                    self._stale_update(book, "book", frame.checksum, events)
+        elif isinstance(book, L3Book):
+            assert type(frame) is L3Frame
+            if frame.snapshot or book.is_valid:
+                self._applied(book, "level3", book.apply_wire(frame), events)
+            else:
+                self._stale_update(book, "level3", frame.checksum, events)
+        return events
+
+    def _applied(
+        self, book: _Book, channel: _Channel, result: ApplyResult, events: list[BookEvent]
+    ) -> None:
+        if result.checksum_ok and not result.snapshot:
+            # The common case, without the general bookkeeping of _verdict.
+            events.append(_tuple_new(BookUpdated, (book.symbol, channel, result)))
+        else:
+            self._verdict(book, channel, result, events)
 
     def _verdict(
         self, book: _Book, channel: _Channel, result: ApplyResult, events: list[BookEvent]

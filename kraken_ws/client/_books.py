@@ -4,6 +4,12 @@ The books themselves (apply, checksum, which symbol needs a resync and when, cle
 connection) are the pure `LiveBooks`. This module adds what needs
 I/O: an `asyncio.Event` per book that ``client.book()`` waits on, and the resubscribe sent
 when a book's resync is due (built by the protocol, sent by the connection's timer).
+
+It also decides, for each ``book``/``level3`` frame, whether its typed event is needed
+(`LiveBooks.book_frame`): the one place of the rule in docs/books.md#typed-events-of-a-live-book.
+A frame of a *quiet* book (kept by ``client.book()``/``client.level3()``, whose frames nobody
+subscribed to or asked for) that no consumer would take is applied from its plain value
+(`kraken_ws.book.wire`) and never becomes a model; any other frame takes the typed path.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from ..book.l2 import OrderBook
 from ..book.l3 import L3Book
 from ..book.live import BookChannel
 from ..book.live import LiveBooks as PureLiveBooks
-from ..book.manager import BookUpdated, ResyncNeeded
+from ..book.manager import BookEvent, BookUpdated, ResyncNeeded
+from ..book.wire import L2Frame, WireFrame
 from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
 from ._connection import Connection
+from ._queue import EventQueue
 from .types import ClientEvent
 
 __all__ = ["BooksOwner", "LiveBooks"]
@@ -47,6 +55,11 @@ class BooksOwner(Protocol):
         """An endpoint's connection, if it was ever used."""
         ...
 
+    @property
+    def queues(self) -> list[EventQueue]:
+        """Every consumer's queue (the client's own and each ``events()`` stream)."""
+        ...
+
 
 class LiveBooks:
     """Every live L2 and L3 book of one client.
@@ -61,32 +74,94 @@ class LiveBooks:
         self.books = PureLiveBooks(resync_interval=resync_interval)
         self.managers = self.books.managers
         self._ready: dict[tuple[str, str], asyncio.Event] = {}
+        # Books whose typed events were asked for (book(..., events=True)), and book/level3
+        # symbols subscribed with subscribe(): their frames are events for every consumer.
+        self._loud: set[tuple[str, str]] = set()
+        self._subscribed: set[tuple[str, str]] = set()
+        # Tracked books that are neither: their frames become events only for a consumer that
+        # takes them (book_frame).
+        self._quiet: set[tuple[str, str]] = set()
 
     def book(self, channel: BookChannel, symbol: str) -> OrderBook | L3Book | None:
         """The tracked book, if any."""
         return self.books.book(channel, symbol)
 
-    def track(self, channel: BookChannel, symbol: str, depth: int) -> bool:
+    def track(self, channel: BookChannel, symbol: str, depth: int, *, events: bool = False) -> bool:
         """Start tracking a book; ``False`` if it is tracked already at this depth.
+
+        Args:
+            channel: ``"book"`` or ``"level3"``.
+            symbol: The pair.
+            depth: The subscribed depth.
+            events: Its typed events are wanted by every consumer, ``on_event`` included
+                (sticky: a later call without it does not take it back).
 
         Raises:
             InvalidState: It is tracked at another depth.
         """
+        key = (channel, symbol)
+        if events:
+            self._loud.add(key)
         existing = self.books.book(channel, symbol)
         if existing is not None:
             if existing.depth != depth:
                 raise InvalidState(
                     f"{symbol} already has a {channel} book of depth {existing.depth}"
                 )
+            self._refresh(key)
             return False
         self.books.track(channel, symbol, depth)
-        self._ready[(channel, symbol)] = asyncio.Event()
+        self._ready[key] = asyncio.Event()
+        self._refresh(key)
         return True
 
     def untrack(self, channel: BookChannel, symbol: str) -> None:
         """Stop tracking (its subscription failed)."""
         self.books.untrack(channel, symbol)
         self._ready.pop((channel, symbol), None)
+        self._loud.discard((channel, symbol))
+        self._refresh((channel, symbol))
+
+    def subscribed(self, channel: str, symbols: list[str], *, subscribed: bool = True) -> None:
+        """The user (un)subscribed ``book``/``level3`` frames of ``symbols`` with ``subscribe()``.
+
+        Called before the request is sent, so that no frame after its ack is missed: the
+        frames of a subscribed symbol are typed events for every consumer, as for any channel.
+        """
+        if channel != "book" and channel != "level3":
+            return
+        for symbol in symbols:
+            key = (channel, symbol)
+            if subscribed:
+                self._subscribed.add(key)
+            else:
+                self._subscribed.discard(key)
+            self._refresh(key)
+
+    def _refresh(self, key: tuple[str, str]) -> None:
+        if key in self._ready and key not in self._loud and key not in self._subscribed:
+            self._quiet.add(key)
+        else:
+            self._quiet.discard(key)
+
+    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
+        """Apply a frame read by `kraken_ws.book.wire.read` unless its typed event is needed.
+
+        Returns:
+            ``True`` when the frame was handled here (applied without a model, or refused as
+            unsubscribed by the protocol); ``False``: take the typed path, because the book is
+            not quiet or a consumer takes the event.
+        """
+        channel: BookChannel = "book" if type(frame) is L2Frame else "level3"
+        symbol = frame.symbol
+        if (channel, symbol) not in self._quiet:
+            return False
+        for queue in self.owner.queues:
+            if queue.wants(channel, symbol):
+                return False
+        if conn.proto.receive_book(channel, symbol, now=now):
+            self._handle(self.books.feed_wire(frame))
+        return True
 
     async def wait_valid(
         self, channel: BookChannel, symbol: str, timeout: float
@@ -109,7 +184,10 @@ class LiveBooks:
 
     def feed(self, message: BaseModel) -> None:
         """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book."""
-        for event in self.books.feed(message):
+        self._handle(self.books.feed(message))
+
+    def _handle(self, events: list[BookEvent]) -> None:
+        for event in events:
             if isinstance(event, BookUpdated):
                 if event.result.snapshot:
                     ready = self._ready.get((event.channel, event.symbol))

@@ -60,6 +60,13 @@ class ChannelMethods(ClientBase):
                 stays registered and is replayed on reconnect (a ``Resubscribed`` event follows);
                 call `unsubscribe` to drop it.
         """
+        # Before the request: frames that follow its ack are typed events (docs/books.md).
+        self._core.live.subscribed(params.channel, getattr(params, "symbol", None) or [])
+        return await self._subscribe(params, timeout)
+
+    async def _subscribe(
+        self, params: SubscribeParamsModel, timeout: float | None
+    ) -> list[SubscribeSuccess]:
         channel = params.channel
         endpoint = endpoint_for_channel(channel)
         request = SubscribeRequest(params=params)
@@ -90,6 +97,7 @@ class ChannelMethods(ClientBase):
         """
         channel = params.channel
         endpoint = endpoint_for_channel(channel)
+        self._core.live.subscribed(channel, getattr(params, "symbol", None) or [], subscribed=False)
         completed = await self._core.request(
             endpoint,
             UnsubscribeRequest(params=params),
@@ -310,49 +318,75 @@ class ChannelMethods(ClientBase):
     # --- books ------------------------------------------------------------------------------
 
     async def book(
-        self, symbol: str, depth: BookDepth = 10, *, timeout: float | None = None
+        self,
+        symbol: str,
+        depth: BookDepth = 10,
+        *,
+        events: bool = False,
+        timeout: float | None = None,
     ) -> OrderBook:
         """A live L2 book for ``symbol``, checksum-verified, resynced on mismatch.
 
         Subscribes ``book`` (once) and waits for the first verified snapshot. After a reconnect
         or a checksum mismatch the book is cleared (``is_valid`` false) until the next snapshot.
 
+        The book's frames become typed events (``BookSnapshot``, ``BookUpdate``) only for
+        consumers that take them: an ``events()`` stream whose filter accepts them, the
+        client's own iterator once it is read, or, with ``events=True``, every consumer
+        (``on_event`` included). Otherwise they are applied without building the models
+        (docs/books.md#typed-events-of-a-live-book).
+
         Args:
             symbol: The pair.
             depth: Levels per side.
+            events: Deliver this book's frames as typed events to every consumer, ``on_event``
+                included, from the snapshot on.
             timeout: Seconds to wait for the snapshot.
 
         Returns:
             The live `OrderBook`.
         """
-        return await self._live_book("book", symbol, depth, timeout)  # type: ignore[return-value]
+        return await self._live_book("book", symbol, depth, events, timeout)  # type: ignore[return-value]
 
     async def level3(
-        self, symbol: str, depth: L3Depth = 10, *, timeout: float | None = None
+        self,
+        symbol: str,
+        depth: L3Depth = 10,
+        *,
+        events: bool = False,
+        timeout: float | None = None,
     ) -> L3Book:
         """A live order-by-order book for ``symbol`` (level3 endpoint; needs credentials).
+
+        Its frames become typed events as `book`'s do.
 
         Args:
             symbol: The pair.
             depth: Price levels per side.
+            events: Deliver this book's frames as typed events to every consumer, ``on_event``
+                included, from the snapshot on.
             timeout: Seconds to wait for the snapshot.
 
         Returns:
             The live `L3Book`.
         """
-        return await self._live_book("level3", symbol, depth, timeout)  # type: ignore[return-value]
+        return await self._live_book("level3", symbol, depth, events, timeout)  # type: ignore[return-value]
 
     async def _live_book(
-        self, channel: BookChannel, symbol: str, depth: int, timeout: float | None
+        self, channel: BookChannel, symbol: str, depth: int, events: bool, timeout: float | None
     ) -> OrderBook | L3Book:
         timeout = self._core.request_timeout if timeout is None else timeout
         live = self._core.live
-        if live.track(channel, symbol, depth):
+        if live.track(channel, symbol, depth, events=events):
+            params: SubscribeParamsModel
+            if channel == "book":
+                params = BookSubscribeParams.model_validate({"symbol": [symbol], "depth": depth})
+            else:
+                params = Level3SubscribeParams.model_validate({"symbol": [symbol], "depth": depth})
             try:
-                if channel == "book":
-                    await self.subscribe_book([symbol], depth=depth, timeout=timeout)  # type: ignore[arg-type]
-                else:
-                    await self.subscribe_level3([symbol], depth=depth, timeout=timeout)  # type: ignore[arg-type]
+                # Not subscribe(): these frames feed the book; they are events only for
+                # consumers that take them.
+                await self._subscribe(params, timeout)
             except BaseException:
                 live.untrack(channel, symbol)
                 raise

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from ..book.wire import WireFrame
+from ..book.wire import read as read_book_frame
 from ..events import (
     Connected,
     Disconnected,
@@ -103,6 +105,14 @@ class ConnectionOwner(Protocol):
 
     def protocol_event(self, conn: Connection, event: ProtocolEvent) -> None:
         """An event from the connection's protocol (seen before the connection acts on it)."""
+        ...
+
+    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
+        """A ``book``/``level3`` frame read without its model (`kraken_ws.book.wire`).
+
+        Returns:
+            Whether it was handled without its model; ``False``: decode it on the typed path.
+        """
         ...
 
     def connection_opened(self, conn: Connection, *, reconnect: bool) -> None:
@@ -307,7 +317,7 @@ class Connection:
                     continue
                 self.owner.raw_frame(self.endpoint, text)
                 if len(text) <= _STEPPED_FROM:
-                    self.proto.receive_text(text, now=self.owner.clock())
+                    self._receive(text)
                 else:
                     await self._receive_large(text)
                 self.dispatch()
@@ -316,6 +326,22 @@ class Connection:
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
+
+    def _receive(self, text: str) -> None:
+        # proto.receive_text, split in two so that a book frame nobody reads as a typed event
+        # skips the models: parse once (exact decimals, bounds), let the owner apply a plain
+        # book/level3 frame (kraken_ws.book.wire decides what is plain), else validate as ever.
+        now = self.owner.clock()
+        try:
+            obj = codec.parse(text)
+        except DecodeError as exc:
+            self.proto.receive_message(exc, now=now)
+            return
+        frame = read_book_frame(obj)
+        if frame is not None and self.owner.book_frame(self, frame, now):
+            return
+        message = codec.decode_object(obj, strict=self.settings.strict, raw=text)
+        self.proto.receive_message(message, now=now)
 
     async def _receive_large(self, text: str) -> None:
         # A large frame may pack tens of thousands of items: decode it a slice at a time and let

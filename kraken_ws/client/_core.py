@@ -27,6 +27,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 
 from ..auth import TokenProvider
+from ..book.wire import WireFrame
 from ..events import (
     ConnectionFailed,
     Endpoint,
@@ -320,6 +321,10 @@ class ClientCore:
             self.orders.late_response(event)
         elif isinstance(event, SequenceGap):
             self.orders.sequence_gap(conn, event)
+
+    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
+        """A book frame read without its model: the live books apply it if nobody reads it."""
+        return self.live.book_frame(conn, frame, now)
 
     def _channel_data(self, message: BaseModel) -> None:
         channel = getattr(message, "channel", None)

@@ -5,6 +5,10 @@ droppable. When a consumer is ``maxsize`` market-data events behind, the *oldest
 dropped, counted, and one `EventsDropped` warning is queued.
 Private data (``executions``, ``balances``) and lifecycle events are never dropped: losing a fill
 is worse than using memory. Sequence numbers keep the two kinds in arrival order.
+
+Whether a queue has a reader at all matters for live books: the typed events of a book kept by
+``client.book()`` are built only if a consumer will take them (`EventQueue.wants`,
+docs/books.md#typed-events-of-a-live-book).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from ..events import Endpoint, EventsDropped
+from ..models.channels.book import BookData, BookUpdate
+from ..models.channels.level3 import Level3Update, Level3UpdateData
 from ..models.messages import UnknownMessage
 from .types import ClientEvent
 
@@ -70,6 +76,43 @@ class EventQueue:
         self._ready = asyncio.Event()
         self._error: BaseException | None = None
         self._finished = False
+        self.read = False
+        """Whether anyone has taken (or waited for) an event of this queue."""
+        self._wants: dict[tuple[str, str], bool] = {}
+
+    def wants(self, channel: str, symbol: str) -> bool:
+        """Whether a ``channel`` (book or level3) frame of ``symbol`` would reach a reader now.
+
+        A queue with a filter is an ``events()`` stream: its consumer made it, so it counts from
+        its creation, as far as its filter takes such frames (probed once per channel and
+        symbol with a frame built without validation: filters look at ``channel`` and the data
+        items' ``symbol``; a filter that raises counts as taking them). The queue without a
+        filter is the client's own (``async for event in client``), which exists whether or not
+        anyone iterates: it counts from its first read. A finished queue has no reader.
+        """
+        if self._finished:
+            return False
+        if self._accept is None:
+            return self.read
+        key = (channel, symbol)
+        wanted = self._wants.get(key)
+        if wanted is None:
+            wanted = self._wants[key] = self._probe(channel, symbol)
+        return wanted
+
+    def _probe(self, channel: str, symbol: str) -> bool:
+        assert self._accept is not None
+        probe: ClientEvent
+        if channel == "level3":
+            item = Level3UpdateData.model_construct(symbol=symbol, bids=[], asks=[], checksum=0)
+            probe = Level3Update.model_construct(channel="level3", type="update", data=[item])
+        else:
+            data = BookData.model_construct(symbol=symbol, bids=[], asks=[], checksum=0)
+            probe = BookUpdate.model_construct(channel="book", type="update", data=[data])
+        try:
+            return bool(self._accept(probe))
+        except Exception:
+            return True
 
     def __len__(self) -> int:
         return len(self._market) + len(self._priority)
@@ -98,6 +141,7 @@ class EventQueue:
         self._ready.set()
 
     def get_nowait(self) -> ClientEvent | None:
+        self.read = True
         market, priority = self._market, self._priority
         if priority and (not market or priority[0][0] < market[0][0]):
             item = priority.popleft()[1]

@@ -40,6 +40,7 @@ __all__ = [
     "decode_in_steps",
     "decode_object",
     "encode",
+    "parse",
     "request_to_wire",
     "validate_request",
 ]
@@ -298,6 +299,21 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
             beyond ±400: numbers whose text could take gigabytes), or (strict mode) matches no
             model.
     """
+    return _validate(parse(data), strict, data)
+
+
+def parse(data: str | bytes) -> Any:
+    """The first half of `decode`: the lossless JSON value of a frame, checked but not validated.
+
+    ``decode(data, strict=s)`` is ``decode_object(parse(data), strict=s, raw=data)``. For
+    callers that look at the plain value before deciding whether they need the model at all
+    (the client's book fast path, `kraken_ws.book.wire`), so that a frame is parsed once
+    whichever way it goes.
+
+    Raises:
+        DecodeError: As `decode`: not JSON, a number out of bound, more items than a frame of
+            its channel holds (`MAX_ITEMS`).
+    """
     try:
         obj = loads(data)
     except NumberOutOfRange as exc:
@@ -308,7 +324,7 @@ def decode(data: str | bytes, *, strict: bool = False) -> ServerMessage:
         shape = _shape_of(obj)
         if shape is not None:
             _check_items(obj, shape, data)
-    return _validate(obj, strict, data)
+    return obj
 
 
 def decode_object(

@@ -376,19 +376,42 @@ class KrakenProtocol:
             return
         self._on_response(pending, message, success is True, symbol, now)
 
+    def receive_book(self, channel: str, symbol: str, *, now: float) -> bool:
+        """Account for a ``book``/``level3`` frame the caller applies without its model.
+
+        What `receive_message` does for such a frame (the client's fast path, see
+        `kraken_ws.book.wire`): it counts as traffic for the watchdog, and it must belong to a
+        subscription, else an `InvalidFrame` is queued.
+
+        Args:
+            channel: ``"book"`` or ``"level3"``.
+            symbol: The frame's symbol.
+            now: Current time.
+
+        Returns:
+            Whether the frame may be applied (its symbol is subscribed).
+        """
+        self._last_received = now
+        self._dead_reported = False
+        return self._book_symbol_subscribed(channel, symbol)
+
     def _book_subscribed(self, message: BaseModel) -> bool:
         channel = str(getattr(message, "channel", ""))
-        get = self.subscriptions.get
-        for item in getattr(message, "data", ()):
-            symbol = getattr(item, "symbol", None)
-            if get((channel, symbol, ())) is None:
-                # repr, cut short: the symbol is the peer's text and could be a megabyte long.
-                name = repr(symbol)[:60]
-                self._events.append(
-                    InvalidFrame(UnexpectedMessage(f"{channel} frame for {name}: not subscribed"))
-                )
-                return False
-        return True
+        return all(
+            self._book_symbol_subscribed(channel, getattr(item, "symbol", None))
+            for item in getattr(message, "data", ())
+        )
+
+    def _book_symbol_subscribed(self, channel: str, symbol: str | None) -> bool:
+        # One rule for typed frames and the fast path: book data needs a subscription.
+        if self.subscriptions.get((channel, symbol, ())) is not None:
+            return True
+        # repr, cut short: the symbol is the peer's text and could be a megabyte long.
+        name = repr(symbol)[:60]
+        self._events.append(
+            InvalidFrame(UnexpectedMessage(f"{channel} frame for {name}: not subscribed"))
+        )
+        return False
 
     def _check_sequence(self, message: BaseModel) -> None:
         channel = str(getattr(message, "channel", ""))

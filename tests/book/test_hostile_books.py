@@ -233,8 +233,9 @@ level_lists = st.lists(st.tuples(texts, quantities), max_size=40)
 def test_load_equals_apply_then_truncate(
     held: list[Any], levels: list[Any], depth: int, descending: bool
 ) -> None:
-    def models(pairs: list[Any]) -> list[BookLevel]:
-        return [BookLevel(price=p, qty=q) for p, q in pairs]
+    def models(pairs: list[Any]) -> list[tuple[Decimal, Decimal]]:
+        # The ladders take (price, qty) pairs, as the engine hands them over.
+        return [(level.price, level.qty) for level in (BookLevel(price=p, qty=q) for p, q in pairs)]
 
     one_by_one = _Ladder(descending=descending)
     at_once = _Ladder(descending=descending)
@@ -267,7 +268,7 @@ def test_long_update_takes_the_bulk_path_with_the_same_result(
     bulk.apply(snapshot)
     message = BookUpdate.model_validate(loads(frame))
     for ladder in (reference._bids, reference._asks):  # one level at a time, then truncate
-        ladder.apply(message.data[0].bids, None, None)
+        ladder.apply([(level.price, level.qty) for level in message.data[0].bids], None, None)
         ladder.truncate(depth)
     result = bulk.apply(message)
     assert _text(bulk.bids()) == _text(reference.bids())

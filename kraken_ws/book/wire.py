@@ -1,0 +1,201 @@
+"""Book and level3 frames read from their lossless JSON value, without building models.
+
+The fast path of a live book. `kraken_ws.decode` validates every frame into its pydantic model
+(``BookUpdate`` holds a ``BookData`` and a ``BookLevel`` per level): about 3.4 µs of a 9 µs
+update, spent on objects that only a reader of typed events needs. The engines need four
+things of a frame: its symbol, its levels (or orders), its checksum and its timestamp. `read`
+takes them from the value `kraken_ws.protocol.codec.parse` returns (exact ``Decimal`` s of the
+wire text, bounds checked) and hands them to the engines (`OrderBook.apply_wire`,
+`L3Book.apply_wire`, `BookManager.feed_wire`).
+
+The rule, one way only: `read` accepts a frame only when it is in the plain shape Kraken sends
+*and* its model would accept it, with the same values; anything else (an int where a price
+belongs, a second data item, a checksum written ``5.0``, a missing field, a string where an
+object belongs) is ``None``, and the caller takes the typed path (``decode_object``), which
+decides about it exactly as it always has (`UnknownMessage`, ``DecodeError``...). So the fast
+path never accepts what the models refuse and never reads a value differently; what it does
+not know it leaves to them. The conditions below are a strict subset of the models' (see
+`kraken_ws.models.channels.book` and `kraken_ws.models.channels.level3`), and
+``tests/book/test_wire.py`` checks that on every recorded frame and on generated ones.
+
+Accepted, for both channels: a ``dict`` whose ``channel`` is ``"book"`` or ``"level3"`` and
+``type`` ``"snapshot"`` or ``"update"``, whose ``data`` is a list of exactly one ``dict`` item
+with a ``str`` ``symbol``, ``bids`` and ``asks`` lists, an ``int`` ``checksum`` (not a bool)
+within 0..2**32-1 and a ``timestamp`` that is a ``str``, ``null`` or absent. Every level is a
+``dict`` with ``Decimal`` ``price`` and ``qty``; every level3 order a ``dict`` with a ``str``
+``order_id``, ``Decimal`` ``limit_price`` and ``order_qty``, a ``timestamp`` as above and, in an
+update, an ``event`` that is ``"add"``, ``"modify"`` or ``"delete"``. Unknown keys are ignored,
+as the models keep them aside (``extra="allow"``) and the engines never read them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeAlias
+
+__all__ = ["L2Frame", "L3Entry", "L3Frame", "WireFrame", "read"]
+
+_CHECKSUM_MAX = 0xFFFFFFFF
+_EVENTS = frozenset({"add", "modify", "delete"})
+
+
+class L2Frame(NamedTuple):
+    """What the L2 engine reads of one ``book`` frame (its single data item).
+
+    Attributes:
+        snapshot: ``True`` for a snapshot, ``False`` for an update.
+        symbol: The pair.
+        bids: ``(price, qty)`` in array order.
+        asks: ``(price, qty)`` in array order.
+        checksum: The server's checksum.
+        timestamp: The wire text of the timestamp, if sent.
+    """
+
+    snapshot: bool
+    symbol: str
+    bids: list[tuple[Decimal, Decimal]]
+    asks: list[tuple[Decimal, Decimal]]
+    checksum: int
+    timestamp: str | None
+
+
+class L3Entry(NamedTuple):
+    """One order of a level3 snapshot (``event`` ``None``) or one event of an update.
+
+    The attribute names are the models' (``Level3Order``, ``Level3Event``): the engine reads
+    either the same way.
+    """
+
+    event: str | None
+    order_id: str
+    limit_price: Decimal
+    order_qty: Decimal
+    timestamp: str | None
+
+
+class L3Frame(NamedTuple):
+    """What the L3 engine reads of one ``level3`` frame (its single data item).
+
+    Attributes:
+        snapshot: ``True`` for a snapshot (entries are orders), ``False`` for an update
+            (entries are events).
+        symbol: The pair.
+        bids: Bid-side entries in array order.
+        asks: Ask-side entries in array order.
+        checksum: The server's checksum.
+        timestamp: The wire text of the timestamp, if sent.
+    """
+
+    snapshot: bool
+    symbol: str
+    bids: list[L3Entry]
+    asks: list[L3Entry]
+    checksum: int
+    timestamp: str | None
+
+
+WireFrame: TypeAlias = L2Frame | L3Frame
+"""A frame `read` accepted."""
+
+_tuple_new = tuple.__new__  # positional construction, without NamedTuple.__new__'s handling
+_D = Decimal
+
+
+def read(obj: Any) -> WireFrame | None:
+    """A book or level3 frame's engine input, or ``None``: take the typed path.
+
+    Args:
+        obj: A frame's value from `kraken_ws.protocol.codec.parse`.
+
+    Returns:
+        An `L2Frame` or `L3Frame` when the frame is in the plain shape described in the module
+        docstring (its model would accept it with the same values), else ``None``.
+    """
+    if type(obj) is not dict:
+        return None
+    channel = obj.get("channel")
+    if channel != "book" and channel != "level3":
+        return None
+    kind = obj.get("type")
+    if kind == "update":
+        snapshot = False
+    elif kind == "snapshot":
+        snapshot = True
+    else:
+        return None
+    data = obj.get("data")
+    if type(data) is not list or len(data) != 1:
+        return None
+    item = data[0]
+    if type(item) is not dict:
+        return None
+    symbol = item.get("symbol")
+    checksum = item.get("checksum")
+    timestamp = item.get("timestamp")
+    if (
+        type(symbol) is not str
+        or type(checksum) is not int
+        or not 0 <= checksum <= _CHECKSUM_MAX
+        or (timestamp is not None and type(timestamp) is not str)
+    ):
+        return None
+    if channel == "book":
+        bids = _levels(item.get("bids"))
+        if bids is None:
+            return None
+        asks = _levels(item.get("asks"))
+        if asks is None:
+            return None
+        return _tuple_new(L2Frame, (snapshot, symbol, bids, asks, checksum, timestamp))
+    l3_bids = _entries(item.get("bids"), snapshot)
+    if l3_bids is None:
+        return None
+    l3_asks = _entries(item.get("asks"), snapshot)
+    if l3_asks is None:
+        return None
+    return _tuple_new(L3Frame, (snapshot, symbol, l3_bids, l3_asks, checksum, timestamp))
+
+
+def _levels(levels: object) -> list[tuple[Decimal, Decimal]] | None:
+    if type(levels) is not list:
+        return None
+    out: list[tuple[Decimal, Decimal]] = []
+    append = out.append
+    for level in levels:
+        if type(level) is not dict:
+            return None
+        price = level.get("price")
+        qty = level.get("qty")
+        if type(price) is not _D or type(qty) is not _D:
+            return None
+        append((price, qty))
+    return out
+
+
+def _entries(entries: object, snapshot: bool) -> list[L3Entry] | None:
+    if type(entries) is not list:
+        return None
+    out: list[L3Entry] = []
+    append = out.append
+    for entry in entries:
+        if type(entry) is not dict:
+            return None
+        if snapshot:
+            event = None
+        else:
+            event = entry.get("event")
+            if type(event) is not str or event not in _EVENTS:
+                return None
+        order_id = entry.get("order_id")
+        price = entry.get("limit_price")
+        qty = entry.get("order_qty")
+        timestamp = entry.get("timestamp")
+        if (
+            type(order_id) is not str
+            or type(price) is not _D
+            or type(qty) is not _D
+            or (timestamp is not None and type(timestamp) is not str)
+        ):
+            return None
+        append(_tuple_new(L3Entry, (event, order_id, price, qty, timestamp)))
+    return out
