@@ -385,7 +385,11 @@ async def test_spot_ws_client(recording: dict[str, Any]) -> None:
         "amend_order",
         "cancel_order",
     }
-    print(f"SpotWSClient: {len(theirs)} messages compared; intended differences {dict(found)}")
+    requests = sum(len(r) for r in their_requests.values())
+    print(
+        f"SpotWSClient: {len(theirs)} messages and {requests} requests compared;"
+        f" intended differences {dict(found)}"
+    )
 
 
 # --- SpotOrderBookClient --------------------------------------------------------------------
