@@ -1,10 +1,10 @@
 """The installed package as a user's type checker and packaging tools see it.
 
 A strategy script in a folder outside the repository is type-checked with ``mypy --strict`` by the
-interpreter running the tests, with no ``MYPYPATH`` and no flags: this is what fails when the
-editable install is an import hook mypy cannot follow (issue 13). A second script with a
-deliberate type error must fail, which proves mypy really analysed kraken_ws rather than treating
-it as ``Any``.
+interpreter running the tests, with no ``MYPYPATH`` and no flags, and with pyright (basedpyright)
+in strict mode: this is what fails when the editable install is an import hook that type checkers
+cannot follow (issue 13). A second script with deliberate type errors must fail, which proves the
+checker really analysed kraken_ws rather than treating it as ``Any``.
 """
 
 from __future__ import annotations
@@ -97,6 +97,41 @@ def test_a_type_error_in_the_strategy_is_caught(tmp_path: Path) -> None:
     assert "Cannot find implementation" not in out
     assert 'Argument "side" to "AddOrderParams" has incompatible type' in out, out
     assert 'variable has type "str"' in out, out
+
+
+def _pyright(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    # basedpyright is pyright with its Node.js runtime in the wheel (pyright itself downloads
+    # Node.js on first use, which cannot work offline). Strict mode, this interpreter's packages.
+    work = tmp_path / "strategy"
+    work.mkdir(exist_ok=True)
+    (work / "strategy.py").write_text(source)
+    (work / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}')
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "basedpyright"),
+            "--pythonpath",
+            sys.executable,
+            "strategy.py",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_strategy_outside_the_repo_passes_pyright_strict(tmp_path: Path) -> None:
+    result = _pyright(tmp_path, STRATEGY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_pyright_catches_the_type_errors_too(tmp_path: Path) -> None:
+    result = _pyright(tmp_path, BROKEN)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 errors" in result.stdout, result.stdout
+    assert 'Import "kraken_ws' not in result.stdout
 
 
 def test_py_typed_ships() -> None:
