@@ -9,7 +9,7 @@ import importlib
 import os
 import time
 
-MODULES = ["bench_decode", "bench_book", "bench_l3", "bench_client"]
+MODULES = ["bench_decode", "bench_book", "bench_l3", "bench_client_book", "bench_client"]
 
 
 def main() -> None:

@@ -4,11 +4,16 @@ Run: ``python -m benchmarks.bench_book`` (add ``--profile`` for a cProfile of ou
 
 For depth 10, 100 and 1000 a deterministic stream of BTC/USD-like update frames is generated
 as JSON bytes with engine-precision tokens (``61234.5``, ``0.50000000``, deletes as
-``0.00000000``), 1-3 levels per frame like the live captures, with checksums computed by our
-engine. Both sides start from the same snapshot (untimed) and then process every update:
+``0.00000000``), 1-3 changes per frame like the live captures (a delete brings the next level
+in: 1-4 levels, rarely more), with checksums computed by our engine. Every side starts from the
+same snapshot (untimed) and then processes every update:
 
-* kraken-ws: ``kraken_ws.decode`` (lossless JSON, then validation into ``BookUpdate``, the same
-  call the client makes per frame) + ``OrderBook.apply`` (apply, truncate, checksum verify);
+* kraken-ws (the client's path for a live book: ``client.book()`` with no reader of typed
+  events): ``kraken_ws.protocol.codec.parse`` (lossless JSON, exact ``Decimal`` s, bounds) +
+  ``kraken_ws.book.wire.read`` (the frame's shape, checked against the model's rules) +
+  ``OrderBook.apply_wire`` (apply, truncate, checksum verify);
+* kraken-ws typed: ``kraken_ws.decode`` (the same JSON, then validation into ``BookUpdate``,
+  what the client does when a consumer takes the typed events) + ``OrderBook.apply``;
 * python-kraken-sdk: ``json.loads`` + ``SpotOrderBookClient.on_message`` (its REST precision
   lookup stubbed, a no-op callback, inside ``asyncio.run``).
 """
@@ -29,9 +34,10 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_ws.book import OrderBook
+from kraken_ws.book.wire import L2Frame, read
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.protocol._json import dumps, loads
-from kraken_ws.protocol.codec import decode
+from kraken_ws.protocol.codec import decode, parse
 
 SYMBOL = "BTC/USD"
 PRICE_PRECISION = 1
@@ -135,35 +141,49 @@ def _chunks(updates: list[bytes]) -> list[list[bytes]]:
     return [updates[i : i + CHUNK] for i in range(0, len(updates), CHUNK)]
 
 
-def run_ours(depth: int, snapshot: bytes, updates: list[bytes]) -> tuple[list[float], OrderBook]:
-    """Seconds per chunk of the stream through our full path, and the final book."""
+def run_ours(
+    depth: int, snapshot: bytes, updates: list[bytes], *, typed: bool = False
+) -> tuple[list[float], OrderBook]:
+    """Seconds per chunk of the stream through our path (fast, or typed), and the final book."""
     book = OrderBook(SYMBOL, depth)
     book.apply(BookSnapshot.model_validate(loads(snapshot)))
-    apply = book.apply
     ok = True
     times: list[float] = []
-    for chunk in _chunks(updates):
-        start = time.perf_counter()
-        for raw in chunk:
-            message = decode(raw)
-            if type(message) is not BookUpdate:
-                name = type(message).__name__
-                raise AssertionError(f"kraken-ws: decoded {name}, not BookUpdate")
-            ok &= apply(message).checksum_ok
-        times.append(time.perf_counter() - start)
+    if typed:
+        apply = book.apply
+        for chunk in _chunks(updates):
+            start = time.perf_counter()
+            for raw in chunk:
+                message = decode(raw)
+                if type(message) is not BookUpdate:
+                    name = type(message).__name__
+                    raise AssertionError(f"kraken-ws: decoded {name}, not BookUpdate")
+                ok &= apply(message).checksum_ok
+            times.append(time.perf_counter() - start)
+    else:
+        apply_wire = book.apply_wire
+        for chunk in _chunks(updates):
+            start = time.perf_counter()
+            for raw in chunk:
+                frame = read(parse(raw))
+                if type(frame) is not L2Frame:
+                    raise AssertionError("kraken-ws: the fast path refused a plain book frame")
+                ok &= apply_wire(frame).checksum_ok
+            times.append(time.perf_counter() - start)
     if not ok or not book.is_valid:
         raise AssertionError("kraken-ws: a checksum failed on our own stream")
     return times, book
 
 
-def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float]]:
-    """Seconds per chunk of the stream for JSON alone and for the whole decode.
+def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float], list[float]]:
+    """Seconds per chunk of the stream for JSON alone, JSON + read, and the whole decode.
 
-    The same streaming loop shape as the full path (no big intermediate lists that would make
-    the garbage collector's work differ). With the full path's chunks, a stage's time is the
-    difference between two loops: validate = decode - JSON, apply = full path - decode.
+    The same streaming loop shape as the full paths (no big intermediate lists that would make
+    the garbage collector's work differ). A stage's time is the difference between two loops:
+    read = (parse + read) - JSON, validate = decode - JSON, apply = full path - its decoding.
     """
     json_times: list[float] = []
+    read_times: list[float] = []
     decode_times: list[float] = []
     for chunk in _chunks(updates):
         start = time.perf_counter()
@@ -172,9 +192,13 @@ def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float]]:
         json_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         for raw in chunk:
+            read(parse(raw))
+        read_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for raw in chunk:
             decode(raw)
         decode_times.append(time.perf_counter() - start)
-    return json_times, decode_times
+    return json_times, read_times, decode_times
 
 
 # --- python-kraken-sdk -----------------------------------------------------------------------
@@ -264,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (best kept)")
     args = parser.parse_args(argv)
 
-    rows: list[tuple[int, int, float, float | None, dict[str, float]]] = []
+    rows: list[tuple[int, int, float, float, float | None, dict[str, float]]] = []
     streams: dict[int, tuple[bytes, list[bytes]]] = {}
     for depth, count in PLAN:
         n = max(int(count * args.scale), 10)
@@ -272,35 +296,52 @@ def main(argv: list[str] | None = None) -> None:
         streams[depth] = (snapshot, updates)
         # Interleaved runs; each side's time is the sum, over chunks of the stream, of that
         # chunk's fastest run. The machine may be shared: a disturbance then spoils one chunk of
-        # one run, not the figure, and both sides are filtered the same way.
+        # one run, not the figure, and every side is filtered the same way.
         ours_runs: list[list[float]] = []
+        typed_runs: list[list[float]] = []
         pks_runs: list[list[float] | None] = []
         json_runs: list[list[float]] = []
+        read_runs: list[list[float]] = []
         decode_runs: list[list[float]] = []
         for _ in range(args.repeat):
             ours_runs.append(run_ours(depth, snapshot, updates)[0])
             pks_runs.append(run_pks(depth, snapshot, updates))
-            json_times, decode_times = stage_chunks(updates)
+            typed_runs.append(run_ours(depth, snapshot, updates, typed=True)[0])
+            json_times, read_times, decode_times = stage_chunks(updates)
             json_runs.append(json_times)
+            read_runs.append(read_times)
             decode_runs.append(decode_times)
         ours = best_chunks(ours_runs)
+        typed = best_chunks(typed_runs)
         complete = [run for run in pks_runs if run is not None]
         theirs = best_chunks(complete) if len(complete) == len(pks_runs) else None
         t_json = best_chunks(json_runs)
+        t_read = best_chunks(read_runs)
         t_decode = best_chunks(decode_runs)
-        stages = {"json": t_json, "validate": t_decode - t_json, "apply": ours - t_decode}
-        rows.append((depth, n, ours, theirs, stages))
+        stages = {
+            "json": t_json,
+            "read": t_read - t_json,
+            "apply": ours - t_read,
+            "validate": t_decode - t_json,
+        }
+        rows.append((depth, n, ours, typed, theirs, stages))
 
-    print("L2 book updates: decode + validate + apply + checksum verify (same frames)")
-    print(f"{'depth':>5} {'frames':>7} | {'kraken-ws':>23} | {'python-kraken-sdk':>23} | ratio")
-    for depth, n, ours, theirs, _ in rows:
+    print("L2 book updates: decode + apply + checksum verify (same frames)")
+    print(
+        f"{'depth':>5} {'frames':>7} | {'kraken-ws (book())':>23} | {'kraken-ws typed':>23} | "
+        f"{'python-kraken-sdk':>23} | ratios (book(), typed)"
+    )
+    for depth, n, ours, typed, theirs, _ in rows:
         pks = _rate(n, theirs) if theirs is not None else "n/a".rjust(23)
-        ratio = f"{theirs / ours:6.1f}x" if theirs is not None else "n/a"
-        print(f"{depth:>5} {n:>7} | {_rate(n, ours)} | {pks} | {ratio}")
+        ratios = (
+            f"{theirs / ours:6.1f}x {theirs / typed:6.1f}x" if theirs is not None else "n/a n/a"
+        )
+        print(f"{depth:>5} {n:>7} | {_rate(n, ours)} | {_rate(n, typed)} | {pks} | {ratios}")
     print()
-    print("kraken-ws per stage, µs/update (json = jiter lossless, validate = the rest of decode,")
-    print("i.e. dispatch + pydantic; apply = engine incl. truncation and checksum)")
-    for depth, n, _, _, stages in rows:
+    print("kraken-ws per stage, µs/update (json = jiter lossless, read = the fast path's shape")
+    print("check, apply = engine incl. truncation and checksum; validate = the typed path's")
+    print("dispatch + pydantic, in place of read)")
+    for depth, n, _, _, _, stages in rows:
         parts = "  ".join(f"{k} {v / n * 1e6:6.2f}" for k, v in stages.items())
         print(f"{depth:>5}: {parts}")
     print()

@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from benchmarks import bench_book, bench_decode, bench_l3
+from benchmarks import bench_book, bench_client_book, bench_decode, bench_l3
 
 
 def test_book_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,6 +29,8 @@ def test_book_stream_is_consistent() -> None:
     assert len(times) == 1
     assert book.is_valid
     assert book.messages_applied == 201
+    _, typed = bench_book.run_ours(25, snapshot, updates, typed=True)
+    assert typed.snapshot() == book.snapshot()
     pks = bench_book.run_pks(25, snapshot, updates)
     assert pks is not None
     assert len(pks) == 1
@@ -54,3 +56,11 @@ def test_decode_rates_measure_each_function() -> None:
     assert len(rates) == 2
     assert all(rate > 0 for rate in rates)
     assert all(calls)
+
+
+def test_client_benchmark_runs_every_client(capsys: pytest.CaptureFixture[str]) -> None:
+    # Each client raises if it missed an update or a checksum failed.
+    bench_client_book.main(["--updates", "40", "--rounds", "1", "--depths", "10"])
+    out = capsys.readouterr().out
+    assert "zero-cost server" in out
+    assert "python-kraken-sdk, floor" in out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -72,7 +72,7 @@ class _Ladder:
         return len(self._prices)
 
     def apply(
-        self, levels: list[_Level], price_precision: int | None, qty_precision: int | None
+        self, levels: Sequence[_Level], price_precision: int | None, qty_precision: int | None
     ) -> None:
         # Locals: this loop is the hot path of every update.
         prices = self._prices
@@ -118,7 +118,7 @@ class _Ladder:
         if dirty:
             self._dirty = True
 
-    def load(self, levels: list[_Level], depth: int) -> None:
+    def load(self, levels: Sequence[_Level], depth: int) -> None:
         # Many levels at once (a snapshot, or an update longer than _BULK_LEVELS): the same
         # result as apply() then truncate(depth), without one list.insert per level into a
         # growing list (quadratic: a 240,000-level snapshot took 7 s). See _best_levels.

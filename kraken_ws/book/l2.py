@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple, TypeAlias
 from kraken_ws.exceptions import BookIntegrityError
 from kraken_ws.models.channels.book import BookData, BookSnapshot, BookUpdate
 
-from ._ladder import _BULK_LEVELS, _Ladder, _Level
+from ._ladder import _BULK_LEVELS, _Ladder
 from ._state import BookState, check_precision
 from .wire import L2Frame
 
@@ -175,19 +175,22 @@ class OrderBook(BookState):
             is_snapshot = snapshot
         else:
             return self._apply_items(message)
-        # The levels as (price, qty) pairs: the engine's one input form (see apply_wire).
-        return self._apply(
+        # The engine's one input form (apply_wire): the levels as (price, qty) pairs.
+        frame = (
             is_snapshot,
-            list(map(_pair, data.asks)),
+            data.symbol,
             list(map(_pair, data.bids)),
+            list(map(_pair, data.asks)),
             data.checksum,
             data.timestamp,
         )
+        return self.apply_wire(_tuple_new(L2Frame, frame))
 
     def apply_wire(self, frame: L2Frame) -> ApplyResult:
         """Apply a frame read by `kraken_ws.book.wire.read`: `apply` without the models.
 
-        The same rules and the same result as `apply` on the frame's model.
+        The same rules and the same result as `apply` on the frame's model (which comes here
+        too, its levels turned into pairs).
 
         Args:
             frame: The frame's engine input.
@@ -199,19 +202,10 @@ class OrderBook(BookState):
             BookIntegrityError: An update arrived before any snapshot.
             ValueError: The frame is for another symbol.
         """
-        if frame.symbol != self._symbol:
-            raise ValueError(f"{self._symbol} book got data for {frame.symbol}")
-        return self._apply(frame.snapshot, frame.asks, frame.bids, frame.checksum, frame.timestamp)
-
-    def _apply(
-        self,
-        is_snapshot: bool,
-        ask_levels: list[_Level],
-        bid_levels: list[_Level],
-        expected: int,
-        timestamp: str | None,
-    ) -> ApplyResult:
         # One frame for the common case: this body runs for every update of every book.
+        is_snapshot, symbol, bid_levels, ask_levels, expected, timestamp = frame
+        if symbol != self._symbol:
+            raise ValueError(f"{self._symbol} book got data for {symbol}")
         asks = self._asks
         bids = self._bids
         if is_snapshot:
@@ -220,8 +214,6 @@ class OrderBook(BookState):
             self._has_snapshot = True
         elif not self._has_snapshot:
             raise BookIntegrityError(f"{self._symbol}: book update before any snapshot")
-        pp = self._price_precision
-        qp = self._qty_precision
         depth = self._depth
         # Most updates touch one side: skip the call for an empty side. Snapshots and long
         # updates take the sort-once path, whose cost is O(n log n) in the message's levels.
@@ -229,12 +221,12 @@ class OrderBook(BookState):
             if is_snapshot or len(ask_levels) > _BULK_LEVELS:
                 asks.load(ask_levels, depth)
             else:
-                asks.apply(ask_levels, pp, qp)
+                asks.apply(ask_levels, self._price_precision, self._qty_precision)
         if bid_levels:
             if is_snapshot or len(bid_levels) > _BULK_LEVELS:
                 bids.load(bid_levels, depth)
             else:
-                bids.apply(bid_levels, pp, qp)
+                bids.apply(bid_levels, self._price_precision, self._qty_precision)
         # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
         # and a level can leave and another arrive within one message.
         if len(asks._prices) > depth:  # the list itself: no Python-level __len__ call
@@ -251,7 +243,7 @@ class OrderBook(BookState):
         self._last_checksum = computed
         self._last_update = timestamp
         self._messages += 1
-        return _tuple_new(ApplyResult, (self._symbol, ok, expected, computed, is_snapshot))
+        return _tuple_new(ApplyResult, (symbol, ok, expected, computed, is_snapshot))
 
     def _apply_items(self, message: BookSnapshot | BookUpdate) -> ApplyResult:
         # Frames with several items (never seen on the wire) or items of other symbols.

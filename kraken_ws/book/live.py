@@ -77,8 +77,12 @@ class LiveBooks:
             return [e for m in self.managers.values() for e in m.feed(message)]
         return []
 
-    def feed_wire(self, frame: WireFrame) -> list[BookEvent]:
-        """Apply a frame read by `kraken_ws.book.wire.read` (`feed` without its model)."""
+    def feed_wire(self, frame: WireFrame) -> BookEvent | None:
+        """Apply a frame read by `kraken_ws.book.wire.read` (`feed` without its model).
+
+        Returns:
+            What happened to its book, if it is kept (`BookManager.feed_wire`).
+        """
         return self.managers["book" if type(frame) is L2Frame else "level3"].feed_wire(frame)
 
     def connection_lost(self, channel: BookChannel) -> list[str]:

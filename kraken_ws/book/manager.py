@@ -265,32 +265,39 @@ class BookManager:
                 self.set_precision(pair.symbol, pair.price_precision, pair.qty_precision)
         return events
 
-    def feed_wire(self, frame: WireFrame) -> list[BookEvent]:
+    def feed_wire(self, frame: WireFrame) -> BookEvent | None:
         """Route a frame read by `kraken_ws.book.wire.read` to its book: `feed` without models.
 
-        The same books, verdicts and events as `feed` on the frame's model.
+        The same books, verdicts and events as `feed` on the frame's model, which holds one
+        item, hence at most one event (returned as it is, not in a list: this runs for every
+        live update).
 
         Args:
             frame: An `L2Frame` (``book``) or `L3Frame` (``level3``).
 
         Returns:
-            As `feed`.
+            What `feed` would have listed, or ``None`` when it lists nothing.
         """
-        events: list[BookEvent] = []
         book = self._books.get(frame.symbol)
+        events: list[BookEvent] = []
         if type(frame) is L2Frame:
-            if isinstance(book, OrderBook):
-                if frame.snapshot or book.is_valid:
-                    self._applied(book, "book", book.apply_wire(frame), events)
-                else:
-                    self._stale_update(book, "book", frame.checksum, events)
+            if not isinstance(book, OrderBook):
+                return None
+            if frame.snapshot or book.is_valid:
+                result = book.apply_wire(frame)
+                if result.checksum_ok and not result.snapshot:
+                    # _applied's common case, inline.
+                    return _tuple_new(BookUpdated, (frame.symbol, "book", result))
+                self._verdict(book, "book", result, events)
+            else:
+                self._stale_update(book, "book", frame.checksum, events)
         elif isinstance(book, L3Book):
             assert type(frame) is L3Frame
             if frame.snapshot or book.is_valid:
                 self._applied(book, "level3", book.apply_wire(frame), events)
             else:
                 self._stale_update(book, "level3", frame.checksum, events)
-        return events
+        return events[0] if events else None
 
     def _applied(
         self, book: _Book, channel: _Channel, result: ApplyResult, events: list[BookEvent]

@@ -30,7 +30,9 @@ as the models keep them aside (``extra="allow"``) and the engines never read the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeAlias
 
 __all__ = ["L2Frame", "L3Entry", "L3Frame", "WireFrame", "read"]
@@ -53,8 +55,8 @@ class L2Frame(NamedTuple):
 
     snapshot: bool
     symbol: str
-    bids: list[tuple[Decimal, Decimal]]
-    asks: list[tuple[Decimal, Decimal]]
+    bids: Sequence[tuple[Decimal, Decimal]]
+    asks: Sequence[tuple[Decimal, Decimal]]
     checksum: int
     timestamp: str | None
 
@@ -99,6 +101,9 @@ WireFrame: TypeAlias = L2Frame | L3Frame
 
 _tuple_new = tuple.__new__  # positional construction, without NamedTuple.__new__'s handling
 _D = Decimal
+_price_qty = itemgetter("price", "qty")
+# Most updates touch one side: the other shares this (an allocation less per frame).
+_NO_LEVELS: tuple[tuple[Decimal, Decimal], ...] = ()
 
 
 def read(obj: Any) -> WireFrame | None:
@@ -139,42 +144,34 @@ def read(obj: Any) -> WireFrame | None:
         or (timestamp is not None and type(timestamp) is not str)
     ):
         return None
+    bids = item.get("bids")
+    asks = item.get("asks")
+    if type(bids) is not list or type(asks) is not list:
+        return None
     if channel == "book":
-        bids = _levels(item.get("bids"))
-        if bids is None:
+        # Inline rather than a helper per side: most updates hold one or two levels, and two
+        # calls would cost more than the levels. itemgetter refuses a level that is no dict
+        # (TypeError) or lacks a key (KeyError).
+        try:
+            bid_levels = list(map(_price_qty, bids)) if bids else _NO_LEVELS
+            ask_levels = list(map(_price_qty, asks)) if asks else _NO_LEVELS
+        except (KeyError, TypeError):
             return None
-        asks = _levels(item.get("asks"))
-        if asks is None:
-            return None
-        return _tuple_new(L2Frame, (snapshot, symbol, bids, asks, checksum, timestamp))
-    l3_bids = _entries(item.get("bids"), snapshot)
+        for levels in (bid_levels, ask_levels):
+            for price, qty in levels:
+                if type(price) is not _D or type(qty) is not _D:
+                    return None
+        return _tuple_new(L2Frame, (snapshot, symbol, bid_levels, ask_levels, checksum, timestamp))
+    l3_bids = _entries(bids, snapshot)
     if l3_bids is None:
         return None
-    l3_asks = _entries(item.get("asks"), snapshot)
+    l3_asks = _entries(asks, snapshot)
     if l3_asks is None:
         return None
     return _tuple_new(L3Frame, (snapshot, symbol, l3_bids, l3_asks, checksum, timestamp))
 
 
-def _levels(levels: object) -> list[tuple[Decimal, Decimal]] | None:
-    if type(levels) is not list:
-        return None
-    out: list[tuple[Decimal, Decimal]] = []
-    append = out.append
-    for level in levels:
-        if type(level) is not dict:
-            return None
-        price = level.get("price")
-        qty = level.get("qty")
-        if type(price) is not _D or type(qty) is not _D:
-            return None
-        append((price, qty))
-    return out
-
-
-def _entries(entries: object, snapshot: bool) -> list[L3Entry] | None:
-    if type(entries) is not list:
-        return None
+def _entries(entries: list[Any], snapshot: bool) -> list[L3Entry] | None:
     out: list[L3Entry] = []
     append = out.append
     for entry in entries:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -160,7 +161,10 @@ class LiveBooks:
             if queue.wants(channel, symbol):
                 return False
         if conn.proto.receive_book(channel, symbol, now=now):
-            self._handle(self.books.feed_wire(frame))
+            event = self.books.feed_wire(frame)
+            # A verified update needs nothing more here (the common case, without _handle).
+            if event is not None and (type(event) is not BookUpdated or event.result.snapshot):
+                self._handle((event,))
         return True
 
     async def wait_valid(
@@ -186,7 +190,7 @@ class LiveBooks:
         """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book."""
         self._handle(self.books.feed(message))
 
-    def _handle(self, events: list[BookEvent]) -> None:
+    def _handle(self, events: Iterable[BookEvent]) -> None:
         for event in events:
             if isinstance(event, BookUpdated):
                 if event.result.snapshot:

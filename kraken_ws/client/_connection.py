@@ -321,7 +321,11 @@ class Connection:
                 else:
                     await self._receive_large(text)
                 self.dispatch()
-                await self.flush()
+                # What flush() does, without awaiting a coroutine per frame when, as for
+                # nearly every frame, there is nothing to write.
+                frames = self.proto.data_to_send()
+                if frames:
+                    await self._write(frames)
         finally:
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -389,8 +393,10 @@ class Connection:
 
     async def flush(self) -> None:
         """Write what the protocol queued, in order (one writer at a time)."""
+        await self._write(self.proto.data_to_send())
+
+    async def _write(self, frames: list[str]) -> None:
         transport = self.transport
-        frames = self.proto.data_to_send()
         if not frames or transport is None:
             return
         async with self.send_lock:
