@@ -198,11 +198,15 @@ class ClientCore:
             return conn
         waiter = asyncio.ensure_future(conn.opened.wait())
         assert conn.task is not None
-        done, _ = await asyncio.wait(
-            {waiter, conn.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        try:
+            done, _ = await asyncio.wait(
+                {waiter, conn.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            # Also when the caller is cancelled: a pending waiter would outlive the call.
+            if not waiter.done():
+                waiter.cancel()
         if waiter not in done:
-            waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
             if conn.fatal is not None:
