@@ -22,6 +22,7 @@ from ..models.channels.trade import TradeData
 from ..recording import ReplaySummary
 
 __all__ = [
+    "STOP_HINT",
     "BookStatus",
     "ColumnWidths",
     "ladder",

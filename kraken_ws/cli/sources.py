@@ -21,7 +21,8 @@ from ..testing.server import LocalExchange
 from ..transport.base import Connector
 from .connect import first_connection
 
-__all__: list[str] = []  # the commands' plumbing, nothing public
+# The commands' plumbing; the options are shared with ``serve``.
+__all__ = ["DEFAULT_RATE", "rate_option", "seed_option"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
