@@ -14,7 +14,7 @@ briefly, one line when it fails), ``live`` (displays that redraw in place), ``st
 """
 
 # Importing the command modules registers their commands on `main`, the one public name.
-from . import admin, record_replay, streaming  # noqa: F401 - imported for their commands
+from . import admin, gateway, record_replay, streaming  # noqa: F401 - imported for their commands
 from .group import main
 
 __all__ = ["main"]

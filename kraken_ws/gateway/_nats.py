@@ -12,6 +12,7 @@ try:
     import nats
     from nats.aio.client import Client
     from nats.aio.msg import Msg
+    from nats.errors import TimeoutError
     from nats.js import JetStreamContext, api
     from nats.js.errors import APIError, NotFoundError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -23,6 +24,7 @@ __all__ = [
     "JetStreamContext",
     "Msg",
     "NotFoundError",
+    "TimeoutError",
     "api",
     "connect",
     "inbox_prefix",

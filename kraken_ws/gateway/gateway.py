@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -654,17 +655,7 @@ def _symbol_of(obj: dict[str, Any]) -> str | None:
 async def _refuse_anonymous(url: str) -> None:
     """Raise unless every server of ``url`` refuses a client without credentials."""
     for server in _nats.server_list(url):
-        probe: _nats.Client | None = None
-        with contextlib.suppress(Exception):
-            probe = await _nats.connect(
-                _nats.without_credentials(server),
-                name="kraken-ws-gateway-anonymous-probe",
-                allow_reconnect=False,
-                max_reconnect_attempts=0,
-                error_cb=_ignore,
-            )
-        if probe is not None:
-            await probe.close()
+        if await _accepts_anonymous(server):
             raise GatewayConfigError(
                 f"{_nats.without_credentials(server)} accepts clients without credentials: "
                 "private channels (executions, balances) would be readable by anyone. Configure "
@@ -673,5 +664,24 @@ async def _refuse_anonymous(url: str) -> None:
             )
 
 
-async def _ignore(_error: Exception) -> None:
-    return None
+async def _accepts_anonymous(server: str) -> bool:
+    # The NATS protocol by hand (INFO, CONNECT with no credentials, PING): PONG means the
+    # server let us in, -ERR that it did not. A plain socket, so nothing is left open.
+    parts = urlsplit(server if "://" in server else f"nats://{server}")
+    try:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 4222)
+    except OSError:
+        return False  # unreachable now: the real connection reports it
+    try:
+        async with asyncio.timeout(5.0):
+            await reader.readline()  # INFO
+            writer.write(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
+            await writer.drain()
+            answer = await reader.readline()
+        return answer.startswith(b"PONG")
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

@@ -148,8 +148,17 @@ class _BookFeed:
         self.resyncs = 0
 
     async def start(self) -> None:
-        start = await self.sub._last_snapshot_seq(self.snap_subject)
-        await self._consume_from(start)
+        # A cluster that just lost a node answers JetStream requests late for a few seconds
+        # (a new meta leader, consumers moving): try again rather than fail the caller.
+        for attempt in range(1, 6):
+            try:
+                start = await self.sub._last_snapshot_seq(self.snap_subject)
+                await self._consume_from(start)
+                return
+            except (_nats.TimeoutError, _nats.APIError):
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.5 * attempt)
 
     async def stop(self) -> None:
         if self.resync_task is not None:
@@ -257,7 +266,10 @@ class _BookFeed:
         if self.synced and epoch == self.epoch and seq <= self.seq:
             return  # what we have already (a stored snapshot passing by in the stream)
         if self.synced and epoch == self.epoch:
-            return  # ahead of us only if deltas were lost; their hole will say so
+            # A snapshot comes after every delta it holds: one ahead of us means deltas were
+            # lost on the way (a stream without a leader for a moment). It is the resync point.
+            self.sub._emit(GatewayGap("book", self.symbol, "missing messages", self.seq + 1, seq))
+            self._unsync()
         depth = int(headers.get(HDR_DEPTH, "0"))
         if depth and depth != self.book.depth:
             self.error = InvalidState(
