@@ -8,7 +8,7 @@ export PYTHONASYNCIODEBUG ?= 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install test lint types schemas check-schemas bench chaos demo serve docs clean
+.PHONY: help install test lint types schemas check-schemas bench chaos demo demo-gateway serve docs clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -47,6 +47,15 @@ chaos: $(STAMP) ## order-safety chaos soak: 500 orders in 60 s through faulty pr
 
 demo: $(STAMP) ## live checksum-verified BTC/USD book from the embedded local exchange (DEMO_SECONDS=N stops it)
 	PYTHONASYNCIODEBUG= $(BIN)/kraken-ws book BTC/USD $(if $(DEMO_SECONDS),--duration $(DEMO_SECONDS))
+
+demo-gateway: $(STAMP) ## nats-server + gateway (embedded exchange) + two readers of BTC/USD, for DEMO_SECONDS (default 15)
+	@set -e; dir=$$(mktemp -d); secs=$${DEMO_SECONDS:-15}; \
+	$(BIN)/nats-server -js -a 127.0.0.1 -p 4333 -sd $$dir > $$dir/nats.log 2>&1 & nats=$$!; \
+	trap 'kill $$nats 2>/dev/null; wait $$nats 2>/dev/null; rm -rf $$dir' EXIT; sleep 1; \
+	PYTHONASYNCIODEBUG= $(BIN)/kraken-ws gateway --nats-url nats://127.0.0.1:4333 --book BTC/USD --depth 25 --duration $$((secs + 2)) & gw=$$!; \
+	PYTHONASYNCIODEBUG= $(PY) -m kraken_ws.gateway --nats-url nats://127.0.0.1:4333 --book BTC/USD --depth 25 --duration $$secs --name reader-1 & r1=$$!; \
+	PYTHONASYNCIODEBUG= $(PY) -m kraken_ws.gateway --nats-url nats://127.0.0.1:4333 --book BTC/USD --depth 25 --duration $$secs --name reader-2 & r2=$$!; \
+	wait $$r1 $$r2 $$gw
 
 docs: $(STAMP) ## build the documentation site into site/ (mkdocs build --strict, offline)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

@@ -12,7 +12,7 @@ try:
     import nats
     from nats.aio.client import Client
     from nats.aio.msg import Msg
-    from nats.errors import TimeoutError
+    from nats.errors import NoRespondersError, TimeoutError
     from nats.js import JetStreamContext, api
     from nats.js.errors import APIError, NotFoundError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -23,6 +23,7 @@ __all__ = [
     "Client",
     "JetStreamContext",
     "Msg",
+    "NoRespondersError",
     "NotFoundError",
     "TimeoutError",
     "api",

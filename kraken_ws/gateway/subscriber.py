@@ -148,17 +148,21 @@ class _BookFeed:
         self.resyncs = 0
 
     async def start(self) -> None:
-        # A cluster that just lost a node answers JetStream requests late for a few seconds
-        # (a new meta leader, consumers moving): try again rather than fail the caller.
-        for attempt in range(1, 6):
+        """Start at the stored snapshot; retried until the caller's deadline cancels it.
+
+        A gateway not started yet (no stream: no responders) or a cluster that just lost a
+        node (JetStream answers late for a few seconds) is waited for, not an error.
+        """
+        delay = 0.1
+        while True:
             try:
                 start = await self.sub._last_snapshot_seq(self.snap_subject)
                 await self._consume_from(start)
                 return
-            except (_nats.TimeoutError, _nats.APIError):
-                if attempt == 5:
-                    raise
-                await asyncio.sleep(0.5 * attempt)
+            except (_nats.TimeoutError, _nats.APIError, _nats.NoRespondersError) as exc:
+                _log.info("%s: JetStream not ready (%s); retrying", self.symbol, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def stop(self) -> None:
         if self.resync_task is not None:
@@ -448,13 +452,13 @@ class Subscriber:
                 f"depth {depth!r}: allowed depths are {', '.join(map(str, BOOK_DEPTHS))}"
             )
         feed = self._feeds.get(symbol)
-        if feed is None:
-            feed = self._feeds[symbol] = _BookFeed(self, symbol, depth)
-            await feed.start()
-        elif feed.book.depth != depth:
+        if feed is not None and feed.book.depth != depth:
             raise InvalidState(f"{symbol} already has a book of depth {feed.book.depth}")
         try:
             async with asyncio.timeout(timeout):
+                if feed is None:
+                    feed = self._feeds[symbol] = _BookFeed(self, symbol, depth)
+                    await feed.start()
                 await feed.ready.wait()
         except TimeoutError:
             raise RequestTimeout(
