@@ -2,53 +2,24 @@
 
 Start with `decode` / `encode` for the wire format, `KrakenWSClient` for a
 connection, `kraken_ws.book` for order books and `kraken_ws.testing` for the local
-exchange. The exceptions users catch and the events the client yields are exported here too.
-
-The python-kraken-sdk facade (``SpotWSClient``, ``SpotOrderBookClient``...) is importable from
-here but loaded only when first used: ``import kraken_ws`` does not load it (its home is
+exchange. The exceptions users catch and the events the client yields are exported here too,
+as is the python-kraken-sdk facade (``SpotWSClient``, ``SpotOrderBookClient``...; its home is
 `kraken_ws.spot`).
+
+Every name here is loaded on first use (PEP 562): ``import kraken_ws`` costs milliseconds and
+loads neither pydantic nor the models, so the ``kraken-ws`` command says what it is doing before
+it pays for them. ``from kraken_ws import KrakenWSClient`` loads what that name needs, and the
+object is the one in its home module. Type checkers read the ``TYPE_CHECKING`` imports below.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
-from .client import ClientEvent, KrakenWSClient
-from .events import (
-    BookResync,
-    Connected,
-    ConnectionFailed,
-    Disconnected,
-    EventsDropped,
-    FillsRecovered,
-    LateResponse,
-    OrderResolved,
-    Reconnecting,
-    Resubscribed,
-    SequenceGap,
-)
-from .exceptions import (
-    AuthenticationError,
-    BookError,
-    ChecksumMismatch,
-    ConnectError,
-    ConnectionClosed,
-    ConnectionLost,
-    DecodeError,
-    InsufficientFunds,
-    InvalidState,
-    KrakenAPIError,
-    KrakenWSError,
-    RateLimitError,
-    RequestTimeout,
-    SessionError,
-    SubscriptionError,
-)
-from .models.messages import ChannelFrame, ClientRequest, ServerMessage, UnknownMessage
-from .protocol.codec import decode, encode
-from .reconcile import InDoubtOrder
 
 if TYPE_CHECKING:
+    from .book import ApplyResult, BookManager, BookView, L3Book, OrderBook
+    from .client import ClientEvent, KrakenWSClient
     from .compat import (
         KrakenAuthenticationError,
         MaxReconnectError,
@@ -56,31 +27,102 @@ if TYPE_CHECKING:
         SpotWSClient,
         WSState,
     )
+    from .events import (
+        BookResync,
+        Connected,
+        ConnectionFailed,
+        Disconnected,
+        EventsDropped,
+        FillsRecovered,
+        LateResponse,
+        OrderResolved,
+        Reconnecting,
+        Resubscribed,
+        SequenceGap,
+    )
+    from .exceptions import (
+        AuthenticationError,
+        BookError,
+        ChecksumMismatch,
+        ConnectError,
+        ConnectionClosed,
+        ConnectionLost,
+        DecodeError,
+        InsufficientFunds,
+        InvalidState,
+        KrakenAPIError,
+        KrakenWSError,
+        RateLimitError,
+        RequestTimeout,
+        SessionError,
+        SubscriptionError,
+    )
+    from .models.messages import ChannelFrame, ClientRequest, ServerMessage, UnknownMessage
+    from .protocol.codec import decode, encode
+    from .reconcile import InDoubtOrder
 
-_COMPAT = frozenset(
-    {
+# Each lazy export's home module: the same names as the TYPE_CHECKING imports above
+# (tests/test_exports.py checks that the two agree).
+_HOMES: dict[str, tuple[str, ...]] = {
+    ".book": ("ApplyResult", "BookManager", "BookView", "L3Book", "OrderBook"),
+    ".client": ("ClientEvent", "KrakenWSClient"),
+    ".compat": (
         "KrakenAuthenticationError",
         "MaxReconnectError",
         "SpotOrderBookClient",
         "SpotWSClient",
         "WSState",
-    }
-)
+    ),
+    ".events": (
+        "BookResync",
+        "Connected",
+        "ConnectionFailed",
+        "Disconnected",
+        "EventsDropped",
+        "FillsRecovered",
+        "LateResponse",
+        "OrderResolved",
+        "Reconnecting",
+        "Resubscribed",
+        "SequenceGap",
+    ),
+    ".exceptions": (
+        "AuthenticationError",
+        "BookError",
+        "ChecksumMismatch",
+        "ConnectError",
+        "ConnectionClosed",
+        "ConnectionLost",
+        "DecodeError",
+        "InsufficientFunds",
+        "InvalidState",
+        "KrakenAPIError",
+        "KrakenWSError",
+        "RateLimitError",
+        "RequestTimeout",
+        "SessionError",
+        "SubscriptionError",
+    ),
+    ".models.messages": ("ChannelFrame", "ClientRequest", "ServerMessage", "UnknownMessage"),
+    ".protocol.codec": ("decode", "encode"),
+    ".reconcile": ("InDoubtOrder",),
+}
+_LAZY: dict[str, str] = {name: module for module, names in _HOMES.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    # The compat facade is python-kraken-sdk-shaped; load it only for those who ask for it.
-    if name in _COMPAT:
-        from . import compat
+if not TYPE_CHECKING:  # hidden from type checkers: a misspelt name stays an error for them
 
-        value = getattr(compat, name)
+    def __getattr__(name: str) -> Any:
+        home = _LAZY.get(name)
+        if home is None:
+            raise AttributeError(f"module 'kraken_ws' has no attribute {name!r}")
+        value = getattr(import_module(home, __name__), name)
         globals()[name] = value  # later lookups skip this function
         return value
-    raise AttributeError(f"module 'kraken_ws' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _COMPAT)
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -204,6 +204,43 @@ def test_import_does_not_load_the_compat_facade() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_import_is_cheap_and_every_export_resolves_to_its_home() -> None:
+    # `import kraken_ws` loads no export (kraken_ws.__getattr__, PEP 562): the CLI says where it
+    # connects before paying for pydantic and the models. Each name, once asked for, is the
+    # object of its home module, and `from kraken_ws import X` works for every name of __all__.
+    code = (
+        "import sys, importlib, kraken_ws\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'\n"
+        "               or m.startswith(('kraken_ws.models', 'kraken_ws.client')))\n"
+        "assert not heavy, f'import kraken_ws loaded {heavy}'\n"
+        "for name in kraken_ws.__all__:\n"
+        "    exec(f'from kraken_ws import {name}')\n"
+        "for name, home in kraken_ws._LAZY.items():\n"
+        "    module = importlib.import_module(home, 'kraken_ws')\n"
+        "    assert getattr(kraken_ws, name) is getattr(module, name), name\n"
+        "assert set(dir(kraken_ws)) >= set(kraken_ws.__all__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_lazy_table_matches_the_type_checking_imports() -> None:
+    # What type checkers see (the TYPE_CHECKING imports) is what __getattr__ loads (_HOMES).
+    assert kraken_ws.__file__ is not None
+    tree = ast.parse(Path(kraken_ws.__file__).read_text())
+    seen: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom), ast.dump(imp)
+                home = "." * imp.level + (imp.module or "")
+                seen.update({alias.name: home for alias in imp.names})
+    assert seen == kraken_ws._LAZY
+    assert set(kraken_ws.__all__) == {*seen, "__version__"}
+
+
 COMMON_EXCEPTIONS = [
     "AuthenticationError",
     "BookError",
