@@ -24,18 +24,20 @@ from the ``instrument`` channel restore them. With a precision, a value is *padd
 up to that many decimals but never rounded: a token with more decimals than the instrument says
 is taken as the truth about the engine's precision (a stale instrument must not hide digits).
 
-Kraken's worked example (book checksum guide, BTC/USD; docs/protocol.md#ref-8-2)::
+Kraken's worked example (book checksum guide, BTC/USD; [Protocol notes §8.2][ref-8-2]):
 
-    asks (low to high)         bids (high to low)
-    45285.2  0.00100000        45283.5  0.10000000
-    45286.4  1.54571953        45283.4  1.54582015
-    ...                        ...
+```text
+asks (low to high)         bids (high to low)
+45285.2  0.00100000        45283.5  0.10000000
+45286.4  1.54571953        45283.4  1.54582015
+...                        ...
 
-    fmt(45285.2) + fmt(0.00100000) = "452852" + "100000"
+fmt(45285.2) + fmt(0.00100000) = "452852" + "100000"
 
-    asks: 452852100000 45286415457195 ... 45299518772827
-    bids: 4528351000000 45283415458201 ... 45276615445238
-    crc32(asks + bids) = 3310070434
+asks: 452852100000 45286415457195 ... 45299518772827
+bids: 4528351000000 45283415458201 ... 45276615445238
+crc32(asks + bids) = 3310070434
+```
 
 >>> from decimal import Decimal as D
 >>> checksum_token(D("45285.2")) + checksum_token(D("0.00100000"))

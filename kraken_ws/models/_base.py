@@ -25,26 +25,28 @@ __all__ = [
     "WireDecimal",
 ]
 
-#: An exact decimal price or quantity; a JSON number on the wire, never a float.
-#:
-#: pydantic's native ``Decimal`` validation is used on purpose: a ``Decimal`` from the lossless
-#: decoder passes through as the same object (trailing zeros kept), a user's ``float`` is converted
-#: through its shortest repr (``0.1`` stays ``0.1``), ``str``/``int`` are exact, and booleans,
-#: NaN and infinities are refused.
 WireDecimal = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+"""An exact decimal price or quantity; a JSON number on the wire, never a float.
 
-#: A strictly positive `WireDecimal` (order quantities).
+pydantic's native ``Decimal`` validation is used on purpose: a ``Decimal`` from the lossless
+decoder passes through as the same object (trailing zeros kept), a user's ``float`` is converted
+through its shortest repr (``0.1`` stays ``0.1``), ``str``/``int`` are exact, and booleans,
+NaN and infinities are refused.
+"""
+
 PositiveDecimal = Annotated[
     Decimal,
     Field(gt=0),
     WithJsonSchema({"type": "number", "exclusiveMinimum": 0}),
 ]
+"""A strictly positive `WireDecimal` (order quantities)."""
 
-#: An RFC3339 timestamp kept as the exact wire text.
-#:
-#: Kraken sends micro- and nanosecond precision (and sometimes no ``Z``); ``datetime`` cannot hold
-#: nanoseconds, so the text is kept verbatim. `kraken_ws.reconcile.parse_timestamp` converts.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+"""An RFC3339 timestamp kept as the exact wire text.
+
+Kraken sends micro- and nanosecond precision (and sometimes no ``Z``); ``datetime`` cannot hold
+nanoseconds, so the text is kept verbatim. `kraken_ws.reconcile.parse_timestamp` converts.
+"""
 
 
 class _AsWritten:

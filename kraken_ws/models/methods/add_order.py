@@ -1,6 +1,7 @@
 """``add_order``: place one order (https://docs.kraken.com/api/docs/websocket-v2/add_order).
 
-Requests are checked before they are sent (docs/protocol.md#ref-7-1, #ref-7-2, #ref-2-4). Every rule
+Requests are checked before they are sent ([Protocol notes §7.1][ref-7-1], [§7.2][ref-7-2],
+[§2.4][ref-2-4]). Every rule
 that depends on ``order_type``, ``side`` or ``time_in_force`` lives in `_check_order`, which
 `AddOrderParams` and `BatchAddOrder` share through
 `OrderFieldsBase`; the format checks (`_check_client_id`, `_check_rfc3339`,
@@ -15,7 +16,7 @@ Judgement calls (the docs leave them open):
   would be two competing sizes, neither no size at all.
 * ``time_in_force="fok"`` is accepted for ``order_type="limit"`` only; only the newest docs
   (Jul 2026) list ``fok`` at all, older ones and other SDKs say gtc/gtd/ioc
-  (docs/protocol.md#ref-11-5).
+  ([Protocol notes §11.5][ref-11-5]).
 * ``post_only=True`` is refused on order types without a limit price; an explicit
   ``post_only=False`` is harmless and passes everywhere.
 * The deprecated ``stop_price`` still works as a stand-in for ``triggers`` on stop-loss and
@@ -87,7 +88,7 @@ def _names(values: frozenset[str] | tuple[str, ...]) -> str:
 
 
 def _check_client_id(value: str, field: str) -> str:
-    """Check the three ``cl_ord_id`` formats (docs/protocol.md#ref-2-4).
+    """Check the three ``cl_ord_id`` formats ([Protocol notes §2.4][ref-2-4]).
 
     ``sender_sub_id`` shares them.
     """
@@ -130,7 +131,7 @@ def _check_display_qty(display_qty: Decimal | None, order_qty: Decimal | None) -
 def _check_order(o: OrderFieldsBase) -> None:
     """Every per-order rule of ``add_order`` and ``batch_add``.
 
-    See docs/protocol.md#ref-7-1, #ref-7-2 and #ref-7-8.
+    See [Protocol notes §7.1][ref-7-1], [§7.2][ref-7-2] and [§7.8][ref-7-8].
     """
     order_type = o.order_type
     is_limit = order_type in LIMIT_PRICE_ORDER_TYPES

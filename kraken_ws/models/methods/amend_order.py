@@ -2,13 +2,13 @@
 
 The order keeps its ids, fills and (where possible) queue priority. Only the limit price, the
 trigger price, the quantity and the iceberg display quantity can change; anything else needs a
-cancel and a new order (docs/protocol.md#ref-7-3).
+cancel and a new order ([Protocol notes §7.3][ref-7-3]).
 
 Checked before sending: exactly one of ``order_id`` / ``cl_ord_id`` identifies the order, at least
 one amendable field is given, quantities are positive, ``cl_ord_id`` and ``deadline`` have their
 documented formats, and a price type is only sent with the price it qualifies. The docs mark
 ``order_qty`` required, but their own example omits it, so it is optional here
-(docs/protocol.md#ref-11-12).
+([Protocol notes §11.12][ref-11-12]).
 """
 
 from __future__ import annotations

@@ -2,14 +2,14 @@
 
 The whole batch is validated first (one invalid order rejects all of them); at submission single
 orders may still fail pre-match checks (e.g. funding) while the others go ahead
-(docs/protocol.md#ref-7-8). Each order is an ``add_order`` order without
+([Protocol notes §7.8][ref-7-8]). Each order is an ``add_order`` order without
 ``symbol``/``token``/``validate``/``deadline``, which are batch-level; `BatchAddOrder` shares
 its fields and all per-order checks with `AddOrderParams`
 through `OrderFieldsBase`.
 
 The ``result`` is an **array** in request order. How a failed order shows in it is not in
-Kraken's docs (docs/protocol.md#ref-11-8); the shapes accepted are the ones other SDKs handle,
-and nothing beyond them:
+Kraken's docs ([Protocol notes §11.8][ref-11-8]); the shapes accepted are the ones other SDKs
+handle, and nothing beyond them:
 
 * a row ``{"error": "..."}`` (Kraken's SDK, Kraken.Net), possibly echoing ``cl_ord_id`` /
   ``order_userref`` and carrying ``"success": false`` (nautilus_trader);

@@ -2,7 +2,7 @@
 
 Each call sets or extends a countdown; when it runs out every order of the account is cancelled
 and the switch is disarmed until the next call. ``timeout=0`` disarms it. Call every 15-30 s with
-a timeout around 60, and disarm it before scheduled maintenance (docs/protocol.md#ref-7-7).
+a timeout around 60, and disarm it before scheduled maintenance ([Protocol notes §7.7][ref-7-7]).
 
 The result fields are camelCase on the wire (``currentTime``, ``triggerTime``) and keep those
 names here.

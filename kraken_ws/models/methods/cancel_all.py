@@ -1,6 +1,6 @@
 """``cancel_all``: cancel every open order (https://docs.kraken.com/api/docs/websocket-v2/cancel_all).
 
-Includes untriggered stop/take-profit orders (docs/protocol.md#ref-7-6).
+Includes untriggered stop/take-profit orders ([Protocol notes §7.6][ref-7-6]).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``cancel_order``: cancel orders by id (https://docs.kraken.com/api/docs/websocket-v2/cancel_order).
 
 Kraken answers with **one response per cancelled order**, all carrying the request's ``req_id``;
-an unknown or already closed id gets ``success: false`` (docs/protocol.md#ref-7-5, #ref-2-2).
+an unknown or already closed id gets ``success: false`` ([Protocol notes §7.5][ref-7-5],
+[§2.2][ref-2-2]).
 
 Checked before sending: at least one of ``order_id``, ``cl_ord_id``, ``order_userref`` is given,
 each given list is non-empty, ids are non-empty strings, client ids have a ``cl_ord_id`` format

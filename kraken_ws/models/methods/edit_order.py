@@ -2,7 +2,7 @@
 
 Prefer ``amend_order``: an edit cancels the order and places a new one with a **new**
 ``order_id``, loses queue priority, keeps fills on the old order, and does not work on triggered
-stop/take-profit orders or orders with a conditional close (docs/protocol.md#ref-7-4).
+stop/take-profit orders or orders with a conditional close ([Protocol notes §7.4][ref-7-4]).
 
 ``cl_ord_id`` is not supported by ``edit_order``: it is not a field here, and passing it fails
 with a message that points to ``order_id`` / ``amend_order``. Checked before sending: quantities

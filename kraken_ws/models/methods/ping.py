@@ -2,7 +2,7 @@
 
 The request has no ``params``. Kraken answers ``{"method": "pong", ...}``, normally without
 ``success``/``result``; a malformed ping (e.g. one with ``params``) is answered
-``{"method": "ping", "success": false, "error": ...}`` instead (docs/protocol.md#ref-4-2).
+``{"method": "ping", "success": false, "error": ...}`` instead ([Protocol notes §4.2][ref-4-2]).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Each channel page documents its own ``subscribe`` params.
 
 ``params`` is a union discriminated on ``channel``; each channel module defines its own params.
 Kraken answers **one ack per symbol** (``result.symbol`` is a single string), all with the
-request's ``req_id`` (docs/protocol.md#ref-4-1, #ref-2-2). A rejection may lack ``result`` and carry
-a top-level ``symbol`` instead; correlate by ``req_id``.
+request's ``req_id`` ([Protocol notes §4.1][ref-4-1], [§2.2][ref-2-2]). A rejection may lack
+``result`` and carry a top-level ``symbol`` instead; correlate by ``req_id``.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Each channel page documents its own ``unsubscribe`` params.
 
 Unsubscribe must repeat the subscription key (``depth`` for book/level3, ``interval`` for ohlc,
-``event_trigger`` for ticker); ``snapshot`` is subscribe-only (docs/protocol.md#ref-4-1). Acks come
-one per symbol and reuse the channels' ``*SubscribeResult`` classes.
+``event_trigger`` for ticker); ``snapshot`` is subscribe-only ([Protocol notes §4.1][ref-4-1]).
+Acks come one per symbol and reuse the channels' ``*SubscribeResult`` classes.
 """
 
 from __future__ import annotations
