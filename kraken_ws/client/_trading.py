@@ -441,7 +441,7 @@ class TradingMethods(ClientBase):
             BatchPartialFailure: Some orders were placed, others refused (``.placed``,
                 ``.failed``, ``.rows``).
             KrakenAPIError: The batch was refused and no order was placed: the matching
-                subclass (``InsufficientFunds``...), its ``response`` holding any rows.
+                subclass (for example ``InsufficientFunds``), its ``response`` holding any rows.
             ConnectionLost: Dropped in flight; each order of the batch is tracked as in doubt
                 (`in_doubt_orders`).
             RequestTimeout: No answer within ``timeout``; same rule.
