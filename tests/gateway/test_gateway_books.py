@@ -41,6 +41,7 @@ async def test_frames_go_out_as_their_wire_text_with_headers(nats_server: NatsSe
                 await ex.step(1)
             books = lambda: [t for _, t in raw if t.startswith('{"channel":"book"')]  # noqa: E731
             await until(lambda: len(got) >= 10 and len(got) == len(books()), what="book frames")
+        await until(lambda: got[-1].data == b"", what="the marker published on stop")
         await nc.close()
     seqs = [int(m.headers[HDR_SEQ]) for m in got]  # type: ignore[index]
     assert seqs == list(range(1, len(got) + 1))
@@ -136,10 +137,11 @@ async def test_events_yield_typed_frames(nats_server: NatsServer) -> None:
         gateway_for(ex, nats_server.url, books={"S0/USD": 10}),
         Subscriber(nats_server.url) as sub,
     ):
-        stream = sub.events(channel="book", symbol="S0/USD")
-        it = aiter(stream)
+        it = aiter(sub.events(channel="book", symbol="S0/USD"))
         for _ in range(3):
             await ex.step(1)
         event = await anext(it)
-        assert isinstance(event, BookUpdate)
+        while not isinstance(event, BookUpdate):  # the snapshot may still be on its way
+            event = await anext(it)
         assert event.data[0].symbol == "S0/USD"
+        await it.aclose()
