@@ -29,6 +29,8 @@ from ..book.manager import BookEvent, BookUpdated, ResyncNeeded
 from ..book.wire import L2Frame, WireFrame
 from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
+from ..models.channels.book import BookSnapshot, BookUpdate
+from ..models.channels.level3 import Level3Snapshot, Level3Update
 from ._connection import Connection
 from ._queue import EventQueue
 from .types import ClientEvent
@@ -37,6 +39,7 @@ __all__ = ["BooksOwner", "LiveBooks"]
 
 _log = logging.getLogger("kraken_ws.client")
 
+_BOOK_FRAMES = (BookSnapshot, BookUpdate, Level3Snapshot, Level3Update)
 _ENDPOINT_OF: dict[BookChannel, Endpoint] = {"book": "public", "level3": "l3"}
 _CHANNEL_OF: dict[Endpoint, BookChannel] = {"public": "book", "l3": "level3"}
 
@@ -155,11 +158,8 @@ class LiveBooks:
         """
         channel: BookChannel = "book" if type(frame) is L2Frame else "level3"
         symbol = frame.symbol
-        if (channel, symbol) not in self._quiet:
+        if self.wants_event(channel, symbol):
             return False
-        for queue in self.owner.queues:
-            if queue.wants(channel, symbol):
-                return False
         if conn.proto.receive_book(channel, symbol, now=now):
             event = self.books.feed_wire(frame)
             # A verified update needs nothing more here (the common case, without _handle).
@@ -186,9 +186,32 @@ class LiveBooks:
         assert book is not None
         return book
 
-    def feed(self, message: BaseModel) -> None:
-        """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book."""
+    def feed(self, message: BaseModel) -> bool:
+        """Apply a book, level3 or instrument frame; emit a ``BookResync`` for a failed book.
+
+        Returns:
+            Whether the frame is a typed event for the consumers: ``False`` for a frame of
+            quiet books that no consumer takes (`wants_event`), however it came (a large
+            snapshot, or a frame too unusual for the fast path).
+        """
         self._handle(self.books.feed(message))
+        if not isinstance(message, _BOOK_FRAMES):
+            return True
+        channel = message.channel
+        symbols = [item.symbol for item in message.data]
+        return not symbols or any(self.wants_event(channel, symbol) for symbol in symbols)
+
+    def wants_event(self, channel: BookChannel, symbol: str) -> bool:
+        """Whether a ``channel`` frame of ``symbol`` must become a typed event now.
+
+        The rule of docs/books.md#typed-events-of-a-live-book, for both paths: yes unless the
+        symbol's book is quiet (kept by ``book()``/``level3()`` without ``events=True``, and not
+        subscribed with ``subscribe()``) and no consumer's queue takes it
+        (`EventQueue.wants`).
+        """
+        if (channel, symbol) not in self._quiet:
+            return True
+        return any(queue.wants(channel, symbol) for queue in self.owner.queues)
 
     def _handle(self, events: Iterable[BookEvent]) -> None:
         for event in events:

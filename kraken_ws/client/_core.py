@@ -335,8 +335,8 @@ class ClientCore:
         if isinstance(message, ExecutionsSnapshot | ExecutionsUpdate):
             self.orders.executions(message)
             return
-        if channel in ("book", "level3", "instrument"):
-            self.live.feed(message)
+        if channel in ("book", "level3", "instrument") and not self.live.feed(message):
+            return  # a frame of a book nobody reads as typed events (docs/books.md)
         if self.settings.strict and channel is None:
             return
         # The protocol classifies only channel frames (and unknown frames) as ChannelData.

@@ -239,3 +239,25 @@ async def test_recorded_stream_same_books_and_events_both_ways(
         expected = [codec.decode(line) for line in book_lines]
         assert got[1:] == expected
         assert loads(book_lines[-1])["data"][0]["checksum"] == fast_book.last_checksum
+
+
+async def test_the_rule_holds_on_the_typed_path_too(
+    fake: FakeKraken, typed_decodes: list[str]
+) -> None:
+    # A frame too unusual for the fast path (a quantity written as an int) is validated, and
+    # applied, but a quiet book's frame is still no event for nobody.
+    async with _client(fake) as client:
+        book = await client.book("BTC/USD")
+        fake.book_bids = [("100.0", "4"), *fake.book_bids[1:]]
+        checksum = book_checksum(
+            [(Decimal(p), Decimal(q)) for p, q in fake.book_asks],
+            [(Decimal(p), Decimal(q)) for p, q in fake.book_bids],
+        )
+        await fake.push("public", book_frame("BTC/USD", "update", [("100.0", "4")], [], checksum))
+        await client.ping()
+        assert "book" in typed_decodes
+        assert book.is_valid
+        assert str(book.best_bid) == "(Decimal('100.0'), Decimal('4'))"
+        queue = client._core.main_queue
+        assert queue is not None
+        assert not _book_frames([queue.get_nowait() for _ in range(len(queue))])
