@@ -9,7 +9,14 @@ import importlib
 import os
 import time
 
-MODULES = ["bench_decode", "bench_book", "bench_l3", "bench_client_book", "bench_client"]
+MODULES = [
+    "bench_decode",
+    "bench_book",
+    "bench_l3",
+    "bench_client_book",
+    "bench_client",
+    "bench_gateway",
+]
 
 
 def main() -> None:
