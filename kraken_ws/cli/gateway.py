@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tomllib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -124,7 +126,7 @@ async def _kraken_side(options: dict[str, Any]) -> AsyncIterator[dict[str, str]]
             "l3_ws_url": KRAKEN_L3_WS_URL,
             "rest_url": KRAKEN_REST_URL,
         }
-    elif options["ws_url"] or options["config_file"]:
+    elif options["ws_url"] or _file_names_endpoints(options["config_file"]):
         yield {k: v for k, v in given.items() if v}
     else:
         from ..testing.server import LocalExchange
@@ -137,6 +139,18 @@ async def _kraken_side(options: dict[str, Any]) -> AsyncIterator[dict[str, str]]
                 "l3_ws_url": ex.l3_ws_url,
                 "rest_url": ex.rest_url,
             }
+
+
+def _file_names_endpoints(path: str | None) -> bool:
+    # A config file that names Kraken's endpoints is used as it is; one that does not runs
+    # against the embedded exchange like every other command (--live for Kraken itself).
+    if path is None:
+        return False
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False  # GatewayConfig.from_toml reports it
+    return "ws_url" in data
 
 
 async def _gateway(options: dict[str, Any]) -> None:
