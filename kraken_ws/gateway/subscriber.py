@@ -203,6 +203,12 @@ class _BookFeed:
             # No stored snapshot yet: ask for one (the gateway may be up and valid already).
             self.sub._request_snapshot(self.symbol)
 
+    def restart(self) -> None:
+        """Forget the stream position: the next `start` begins at the newest snapshot."""
+        self._unsync()
+        self.ready.clear()
+        self.epoch, self.conn, self.seq, self.last_stream_seq = None, None, 0, 0
+
     async def stop_consumer(self) -> None:
         js_sub, self.js_sub = self.js_sub, None
         if js_sub is not None:
@@ -359,6 +365,9 @@ class Subscriber:
         max_queue: Market-data events a reader may lag behind before the oldest are dropped.
         idle_heartbeat: Seconds between JetStream heartbeats of each book's consumer (a
             consumer lost with a cluster node is recreated after two missed ones).
+        on_event: Called with every event the subscriber receives (books' frames, lifecycle,
+            ``events()`` subscriptions), as an alternative to iterating; keep it fast, an
+            exception it raises is logged and ignored.
         nats_options: More keyword arguments for ``nats.connect``.
     """
 
@@ -369,12 +378,14 @@ class Subscriber:
         name: str = "kraken-ws-subscriber",
         max_queue: int = 10_000,
         idle_heartbeat: float = 1.0,
+        on_event: Callable[[SubscriberEvent], None] | None = None,
         nats_options: dict[str, Any] | None = None,
     ) -> None:
         self.nats_url = nats_url
         self.name = name
         self.max_queue = max_queue
         self.idle_heartbeat = idle_heartbeat
+        self.on_event = on_event
         self._nats_options = dict(nats_options or {})
         self.nc: _nats.Client | None = None
         self._feeds: dict[str, _BookFeed] = {}
@@ -393,25 +404,37 @@ class Subscriber:
         await self.close()
 
     async def start(self) -> None:
-        """Connect (idempotent) and start reading lifecycle events."""
+        """Connect (idempotent) and start reading lifecycle events.
+
+        Restartable: after `close`, ``start`` again resumes every book asked for before (the
+        same `OrderBook` objects, rebuilt from the newest stored snapshot) and a fresh
+        ``async for event in sub`` stream; ``events()`` streams ended with the close.
+        """
         if self.nc is not None:
             return
+        if self._main.closed:
+            self._main = _Queue(self.max_queue, None)
+            self._queues = [self._main]
         options: dict[str, Any] = {"inbox_prefix": _nats.inbox_prefix(self.nats_url)}
         options.update(self._nats_options)
         self.nc = await _nats.connect(
             self.nats_url, name=self.name, error_cb=self._on_error, **options
         )
         await self._core_subscribe(EVENTS, self._on_event_msg)
+        for feed in self._feeds.values():
+            self._spawn(feed.start())
 
     async def close(self) -> None:
-        """Stop every feed, end every iterator and disconnect."""
+        """Stop every feed, end every iterator and disconnect (`start` resumes)."""
         for feed in self._feeds.values():
             await feed.stop()
-        for task in self._tasks:
+            feed.restart()
+        for task in list(self._tasks):
             task.cancel()
         for queue in self._queues:
             queue.closed = True
             queue.ready.set()
+        self._core_subs.clear()
         nc, self.nc = self.nc, None
         if nc is not None:
             with contextlib.suppress(Exception):
@@ -590,6 +613,11 @@ class Subscriber:
     def _emit(self, event: SubscriberEvent | BaseModel) -> None:
         for queue in self._queues:
             queue.put(event)  # type: ignore[arg-type]
+        if self.on_event is not None:
+            try:
+                self.on_event(event)  # type: ignore[arg-type]
+            except Exception:
+                _log.exception("on_event callback failed")
 
     async def _iterate(self, queue: _Queue, *, remove: bool) -> AsyncIterator[SubscriberEvent]:
         try:

@@ -145,3 +145,26 @@ async def test_events_yield_typed_frames(nats_server: NatsServer) -> None:
             event = await anext(it)
         assert event.data[0].symbol == "S0/USD"
         await it.aclose()
+
+
+async def test_a_subscriber_restarts_with_the_same_book_objects(nats_server: NatsServer) -> None:
+    seen: list[object] = []
+    async with (
+        LocalExchange(rate=None, instruments=instruments(1)) as ex,
+        gateway_for(ex, nats_server.url, books={"S0/USD": 10}) as gateway,
+    ):
+        sub = Subscriber(nats_server.url, on_event=seen.append)
+        await sub.start()
+        book = await sub.book("S0/USD", depth=10)
+        await sub.close()
+        assert not book.is_valid  # stopped: nothing may be read from it
+        for _ in range(30):
+            await ex.step(1)
+        await sub.start()
+        try:
+            for _ in range(10):
+                await ex.step(1)
+            await until(lambda: same(book, gateway.books["S0/USD"]), what="restarted book")
+        finally:
+            await sub.close()
+    assert any(isinstance(e, BookUpdate) for e in seen)
