@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from pydantic import BaseModel
 
@@ -26,7 +26,8 @@ from ..book.l3 import L3Book
 from ..book.live import BookChannel
 from ..book.live import LiveBooks as PureLiveBooks
 from ..book.manager import BookEvent, BookUpdated, ResyncNeeded
-from ..book.wire import L2Frame, WireFrame
+from ..book.wire import L2Frame
+from ..book.wire import read as read_wire
 from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
 from ..models.channels.book import BookSnapshot, BookUpdate
@@ -39,7 +40,7 @@ __all__ = ["BooksOwner", "LiveBooks"]
 
 _log = logging.getLogger("kraken_ws.client")
 
-_BOOK_FRAMES = (BookSnapshot, BookUpdate, Level3Snapshot, Level3Update)
+_BOOK_FRAMES = frozenset({BookSnapshot, BookUpdate, Level3Snapshot, Level3Update})
 _ENDPOINT_OF: dict[BookChannel, Endpoint] = {"book": "public", "level3": "l3"}
 _CHANNEL_OF: dict[Endpoint, BookChannel] = {"public": "book", "l3": "level3"}
 
@@ -84,7 +85,8 @@ class LiveBooks:
         self._subscribed: set[tuple[str, str]] = set()
         # Tracked books that are neither: their frames become events only for a consumer that
         # takes them (book_frame).
-        self._quiet: set[tuple[str, str]] = set()
+        # (per channel: a symbol lookup per frame, no key tuple to build)
+        self._quiet: dict[str, set[str]] = {"book": set(), "level3": set()}
 
     def book(self, channel: BookChannel, symbol: str) -> OrderBook | L3Book | None:
         """The tracked book, if any."""
@@ -144,18 +146,30 @@ class LiveBooks:
 
     def _refresh(self, key: tuple[str, str]) -> None:
         if key in self._ready and key not in self._loud and key not in self._subscribed:
-            self._quiet.add(key)
+            self._quiet[key[0]].add(key[1])
         else:
-            self._quiet.discard(key)
+            self._quiet[key[0]].discard(key[1])
 
-    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
-        """Apply a frame read by `kraken_ws.book.wire.read` unless its typed event is needed.
+    def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
+        """Apply a parsed frame without its model if it is a plain frame of a quiet book.
+
+        Args:
+            conn: The connection it came on.
+            obj: The frame's value from `kraken_ws.protocol.codec.parse`.
+            now: Current time.
 
         Returns:
             ``True`` when the frame was handled here (applied without a model, or refused as
-            unsubscribed by the protocol); ``False``: take the typed path, because the book is
-            not quiet or a consumer takes the event.
+            unsubscribed by the protocol); ``False``: take the typed path, because it is no
+            plain book frame (`kraken_ws.book.wire.read`), its book is not quiet, or a
+            consumer takes its event (`wants_event`).
         """
+        quiet = self._quiet
+        if not quiet["book"] and not quiet["level3"]:
+            return False  # no quiet book: not even worth reading the frame's shape
+        frame = read_wire(obj)
+        if frame is None:
+            return False
         channel: BookChannel = "book" if type(frame) is L2Frame else "level3"
         symbol = frame.symbol
         if self.wants_event(channel, symbol):
@@ -195,11 +209,14 @@ class LiveBooks:
             snapshot, or a frame too unusual for the fast path).
         """
         self._handle(self.books.feed(message))
-        if not isinstance(message, _BOOK_FRAMES):
+        if type(message) not in _BOOK_FRAMES:
             return True
-        channel = message.channel
-        symbols = [item.symbol for item in message.data]
-        return not symbols or any(self.wants_event(channel, symbol) for symbol in symbols)
+        frame = cast("BookSnapshot | BookUpdate | Level3Snapshot | Level3Update", message)
+        channel = frame.channel
+        if not self._quiet[channel]:
+            return True  # the usual case of the typed path: no quiet book to ask about
+        items = frame.data
+        return not items or any(self.wants_event(channel, item.symbol) for item in items)
 
     def wants_event(self, channel: BookChannel, symbol: str) -> bool:
         """Whether a ``channel`` frame of ``symbol`` must become a typed event now.
@@ -209,9 +226,12 @@ class LiveBooks:
         subscribed with ``subscribe()``) and no consumer's queue takes it
         (`EventQueue.wants`).
         """
-        if (channel, symbol) not in self._quiet:
+        if symbol not in self._quiet[channel]:
             return True
-        return any(queue.wants(channel, symbol) for queue in self.owner.queues)
+        for queue in self.owner.queues:  # noqa: SIM110 (a loop, not any(): no generator per frame)
+            if queue.wants(channel, symbol):
+                return True
+        return False
 
     def _handle(self, events: Iterable[BookEvent]) -> None:
         for event in events:

@@ -19,8 +19,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from ..book.wire import WireFrame
-from ..book.wire import read as read_book_frame
 from ..events import (
     Connected,
     Disconnected,
@@ -107,11 +105,11 @@ class ConnectionOwner(Protocol):
         """An event from the connection's protocol (seen before the connection acts on it)."""
         ...
 
-    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
-        """A ``book``/``level3`` frame read without its model (`kraken_ws.book.wire`).
+    def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
+        """Apply a parsed frame without its model if it is a quiet book's (`kraken_ws.book.wire`).
 
         Returns:
-            Whether it was handled without its model; ``False``: decode it on the typed path.
+            Whether it was handled so; ``False``: validate it on the typed path.
         """
         ...
 
@@ -334,15 +332,14 @@ class Connection:
     def _receive(self, text: str) -> None:
         # proto.receive_text, split in two so that a book frame nobody reads as a typed event
         # skips the models: parse once (exact decimals, bounds), let the owner apply a plain
-        # book/level3 frame (kraken_ws.book.wire decides what is plain), else validate as ever.
+        # frame of a quiet book (kraken_ws.book.wire decides what is plain), else validate.
         now = self.owner.clock()
         try:
             obj = codec.parse(text)
         except DecodeError as exc:
             self.proto.receive_message(exc, now=now)
             return
-        frame = read_book_frame(obj)
-        if frame is not None and self.owner.book_frame(self, frame, now):
+        if self.owner.book_frame(self, obj, now):
             return
         message = codec.decode_object(obj, strict=self.settings.strict, raw=text)
         self.proto.receive_message(message, now=now)

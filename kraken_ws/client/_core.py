@@ -27,7 +27,6 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel
 
 from ..auth import TokenProvider
-from ..book.wire import WireFrame
 from ..events import (
     ConnectionFailed,
     Endpoint,
@@ -326,9 +325,9 @@ class ClientCore:
         elif isinstance(event, SequenceGap):
             self.orders.sequence_gap(conn, event)
 
-    def book_frame(self, conn: Connection, frame: WireFrame, now: float) -> bool:
-        """A book frame read without its model: the live books apply it if nobody reads it."""
-        return self.live.book_frame(conn, frame, now)
+    def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
+        """A parsed frame: the live books apply it without a model if it is a quiet book's."""
+        return self.live.book_frame(conn, obj, now)
 
     def _channel_data(self, message: BaseModel) -> None:
         channel = getattr(message, "channel", None)

@@ -78,7 +78,7 @@ class EventQueue:
         self._finished = False
         self.read = False
         """Whether anyone has taken (or waited for) an event of this queue."""
-        self._wants: dict[tuple[str, str], bool] = {}
+        self._wants: dict[str, dict[str, bool]] = {}  # channel -> symbol -> probed
 
     def wants(self, channel: str, symbol: str) -> bool:
         """Whether a ``channel`` (book or level3) frame of ``symbol`` would reach a reader now.
@@ -94,10 +94,12 @@ class EventQueue:
             return False
         if self._accept is None:
             return self.read
-        key = (channel, symbol)
-        wanted = self._wants.get(key)
+        known = self._wants.get(channel)
+        if known is None:
+            known = self._wants[channel] = {}
+        wanted = known.get(symbol)
         if wanted is None:
-            wanted = self._wants[key] = self._probe(channel, symbol)
+            wanted = known[symbol] = self._probe(channel, symbol)
         return wanted
 
     def _probe(self, channel: str, symbol: str) -> bool:
