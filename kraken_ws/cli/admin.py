@@ -15,13 +15,13 @@ import click
 from ..endpoints import KRAKEN_REST_URL
 from ..testing.market import DEFAULT_INSTRUMENTS
 from ..testing.server import LocalExchange
-from .group import _describe, _one_line, main
+from .group import _describe, _one_line
 from .sources import rate_option, seed_option
 
 __all__ = ["schemas", "serve", "token"]
 
 
-@main.command(short_help="Write the JSON Schemas of every message.")
+@click.command(short_help="Write the JSON Schemas of every message.")
 @click.option(
     "--out",
     "-o",
@@ -49,7 +49,7 @@ def schemas(out: Path) -> None:
     click.echo(f"wrote {len(files)} schema files to {out}")
 
 
-@main.command()
+@click.command()
 @click.option(
     "--rest-url",
     default=KRAKEN_REST_URL,
@@ -94,7 +94,7 @@ def token(rest_url: str, as_json: bool) -> None:
 # --- serve --------------------------------------------------------------------------------------
 
 
-@main.command(short_help="Run a local Kraken exchange (all four endpoints) until Ctrl-C.")
+@click.command(short_help="Run a local Kraken exchange (all four endpoints) until Ctrl-C.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object with the URLs and keys."
 )

@@ -5,7 +5,8 @@ session and wrong for a command just typed: ``kraken-ws book BTC/USD --live`` wi
 showed ten seconds of blank screen before its error. So for ``--live`` and ``--ws-url`` the
 command opens the first WebSocket itself, before the client exists:
 
-* it prints ``connecting to URL ...`` on stderr before anything can block (DNS included);
+* it prints ``connecting to URL ...`` on stderr (`announce`) before anything can block (DNS
+  included), and before it imports the client and the models;
 * each failed attempt is retried after a short, growing delay, shown as it happens
   (``retry 1/3 in 0.25 s: kraken.invalid does not resolve``);
 * after `CONNECT_RETRIES` retries, or at once when retrying cannot help (no answer within
@@ -31,7 +32,7 @@ from ..reconnect import backoff
 from ..transport.base import Connector, Transport
 
 # The commands' plumbing; exported for the tests and docs that state the policy.
-__all__ = ["CONNECT_RETRIES", "OPEN_TIMEOUT", "describe_failure", "first_connection"]
+__all__ = ["CONNECT_RETRIES", "OPEN_TIMEOUT", "announce", "describe_failure", "first_connection"]
 
 CONNECT_RETRIES = 3
 """Retries of a command's first connection before it gives up (docs/cli.md says so)."""
@@ -123,9 +124,16 @@ async def _open_timed(url: str) -> Transport:
     return await connect(url, open_timeout=OPEN_TIMEOUT)
 
 
+def announce(url: str) -> None:
+    """Print ``connecting to URL ...`` on stderr: a command's first line, before any wait."""
+    click.echo(f"connecting to {url} ...", err=True)
+
+
 @contextlib.asynccontextmanager
 async def first_connection(url: str) -> AsyncIterator[Connector]:
     """Open ``url`` as described in the module docstring; yield the client's connector.
+
+    The caller has said where it connects already (`announce`).
 
     Args:
         url: The public endpoint.
@@ -138,7 +146,6 @@ async def first_connection(url: str) -> AsyncIterator[Connector]:
     """
     from ..transport.websockets import connect
 
-    click.echo(f"connecting to {url} ...", err=True)
     delays = backoff(_FIRST_DELAY, 2.0, _MAX_DELAY, jitter="none")
     attempt = 0
     while True:

@@ -8,9 +8,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from rich.console import Console, RenderableType
-from rich.live import Live
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 __all__: list[str] = []  # the commands' plumbing, nothing public
 
@@ -31,6 +32,8 @@ async def _display(
     refresh: float = 0.2,
 ) -> None:
     """Refresh ``render()`` in place until ``stop`` is set or ``worker`` ends (its error raises)."""
+    from rich.live import Live
+
     with Live(render(), console=console, auto_refresh=False, transient=False) as live:
         try:
             while not stop.is_set() and not worker.done():

@@ -1,4 +1,8 @@
-"""``record`` (frames to a file, with a live counter) and ``replay`` (a file through the books)."""
+"""``record`` (frames to a file, with a live counter) and ``replay`` (a file through the books).
+
+Imported when one of them runs: the recorder, the models and rich are imported inside the
+functions, after ``record`` has said where it connects (`.sources._announced`).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console, RenderableType
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
-from .group import _check_depth, _check_interval, _check_symbols, _describe, _run, main
+from .group import _check_depth, _check_interval, _check_symbols, _describe, _run
 from .live import _quiet_logs, _Rate
-from .sources import _open_source, _source_options, _stop_event
+from .sources import _announced, _open_source, _source_options, _SourceOptions, _stop_event
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 __all__ = ["record", "replay"]
 
 
-@main.command()
+@click.command()
 @click.option(
     "--channel",
     "-c",
@@ -93,10 +96,9 @@ def record(
     parent = out.resolve().parent
     if not parent.is_dir():
         raise click.BadParameter(f"directory {str(parent)!r} does not exist", param_hint="--out")
+    options = _announced(_SourceOptions(live, ws_url, duration, rate, seed))
     with _quiet_logs():
-        _run(
-            _record(list(channels), pairs, out, depth, interval, live, ws_url, duration, rate, seed)
-        )
+        _run(_record(list(channels), pairs, out, depth, interval, options))
 
 
 async def _record(
@@ -105,12 +107,12 @@ async def _record(
     out: Path,
     depth: int,
     interval: int,
-    live: bool,
-    ws_url: str | None,
-    duration: float | None,
-    rate: float,
-    seed: int,
+    options: _SourceOptions,
 ) -> None:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
     from ..recording import RecordedFrame, RecordSummary
     from ..recording import record as record_frames
 
@@ -132,8 +134,8 @@ async def _record(
             f"{frame_rate.value():.0f} frames/s  ·  {time.monotonic() - began:.1f} s",
         )
 
-    async with _open_source(live, ws_url, rate, seed) as source:
-        stop = _stop_event(duration)
+    async with _open_source(options) as source:
+        stop = _stop_event(options.duration)
         worker: asyncio.Task[RecordSummary] = asyncio.create_task(
             record_frames(
                 out,
@@ -175,7 +177,7 @@ def _size(count: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@main.command(short_help="Replay a recording through the book engine, verifying checksums.")
+@click.command(short_help="Replay a recording through the book engine, verifying checksums.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--speed",
@@ -214,6 +216,15 @@ def replay(
       kraken-ws replay btc.jsonl.gz --as-fast-as-possible
       kraken-ws replay feed.jsonl --speed 10 --book ETH/USD
     """  # noqa: D301
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from ..recording import RecordedFrame, RecordingError, Replayer, count_frames
     from ..recording import replay as replay_frames
     from .render import replay_table

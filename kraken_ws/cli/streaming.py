@@ -1,4 +1,8 @@
-"""The streaming commands: ``book`` (a live ladder), ``ticker``, ``trades`` and ``ohlc`` tables."""
+"""The streaming commands: ``book`` (a live ladder), ``ticker``, ``trades`` and ``ohlc`` tables.
+
+Imported when one of them runs: the client, the models and rich are imported inside the
+functions, after the command has said where it connects (`.sources._announced`).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console, RenderableType
 
-from .group import _check_depth, _check_interval, _check_symbols, _run, main
+from .group import _check_depth, _check_interval, _check_symbols, _run
 from .live import _display, _quiet_logs, _Rate
-from .sources import _open_source, _source_options, _SourceOptions, _stop_event
+from .sources import _announced, _open_source, _source_options, _SourceOptions, _stop_event
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from ..client import KrakenWSClient
 
 __all__ = ["book", "ohlc", "ticker", "trades"]
@@ -23,7 +28,7 @@ __all__ = ["book", "ohlc", "ticker", "trades"]
 # --- book ---------------------------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.argument("symbol")
 @click.option(
     "--depth",
@@ -63,8 +68,9 @@ def book(
     """  # noqa: D301
     (pair,) = _check_symbols([symbol])[:1]
     shown = rows if rows is not None else min(depth, 10)
+    options = _announced(_SourceOptions(live, ws_url, duration, rate, seed))
     with _quiet_logs():
-        _run(_book(pair, depth, shown, _SourceOptions(live, ws_url, duration, rate, seed)))
+        _run(_book(pair, depth, shown, options))
 
 
 @dataclass
@@ -111,12 +117,14 @@ class _BookStats:
 
 
 async def _book(symbol: str, depth: int, rows: int, options: _SourceOptions) -> None:
+    from rich.console import Console
+
     from ..client import KrakenWSClient
     from .render import BookStatus, ColumnWidths, ladder
 
     console = Console()
     async with (
-        _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
+        _open_source(options) as source,
         KrakenWSClient(ws_url=source.ws_url, connector=source.connector) as client,
     ):
         stats = _BookStats(symbol)
@@ -151,10 +159,12 @@ async def _stream_table(
     render: Callable[[str], RenderableType],
 ) -> None:
     """Subscribe, fold each event of ``channel`` with ``on_event``, redraw ``render(label)``."""
+    from rich.console import Console
+
     from ..client import KrakenWSClient
 
     async with (
-        _open_source(options.live, options.ws_url, options.rate, options.seed) as source,
+        _open_source(options) as source,
         KrakenWSClient(ws_url=source.ws_url, connector=source.connector) as client,
     ):
         stream = client.events(channel=channel)
@@ -169,7 +179,7 @@ async def _stream_table(
         await _display(Console(), lambda: render(source.label), stop, worker)
 
 
-@main.command()
+@click.command()
 @click.argument("symbols", nargs=-1, required=True)
 @_source_options
 def ticker(
@@ -188,8 +198,9 @@ def ticker(
       kraken-ws ticker BTC/USD --live --duration 30
     """  # noqa: D301
     pairs = _check_symbols(symbols)
+    options = _announced(_SourceOptions(live, ws_url, duration, rate, seed))
     with _quiet_logs():
-        _run(_ticker(pairs, _SourceOptions(live, ws_url, duration, rate, seed)))
+        _run(_ticker(pairs, options))
 
 
 async def _ticker(symbols: list[str], options: _SourceOptions) -> None:
@@ -212,7 +223,7 @@ async def _ticker(symbols: list[str], options: _SourceOptions) -> None:
     )
 
 
-@main.command()
+@click.command()
 @click.argument("symbols", nargs=-1, required=True)
 @click.option(
     "--rows", type=click.IntRange(1, 500), default=20, show_default=True, help="Trades shown."
@@ -235,8 +246,9 @@ def trades(
       kraken-ws trades BTC/USD ETH/USD --rows 40 --duration 60
     """  # noqa: D301
     pairs = _check_symbols(symbols)
+    options = _announced(_SourceOptions(live, ws_url, duration, rate, seed))
     with _quiet_logs():
-        _run(_trades(pairs, rows, _SourceOptions(live, ws_url, duration, rate, seed)))
+        _run(_trades(pairs, rows, options))
 
 
 async def _trades(symbols: list[str], rows: int, options: _SourceOptions) -> None:
@@ -258,7 +270,7 @@ async def _trades(symbols: list[str], rows: int, options: _SourceOptions) -> Non
     )
 
 
-@main.command(short_help="Stream OHLC candles, newest first.")
+@click.command(short_help="Stream OHLC candles, newest first.")
 @click.argument("symbols", nargs=-1, required=True)
 @click.option(
     "--interval",
@@ -290,8 +302,8 @@ def ohlc(
       kraken-ws ohlc BTC/USD --interval 5 --live
     """  # noqa: D301
     pairs = _check_symbols(symbols)
+    options = _announced(_SourceOptions(live, ws_url, duration, rate, seed))
     with _quiet_logs():
-        options = _SourceOptions(live, ws_url, duration, rate, seed)
         _run(_ohlc(pairs, interval, rows, options))
 
 

@@ -1,13 +1,20 @@
 """A streaming command that cannot connect says where at once, shows its retries, fails fast.
 
 Real processes against endpoints that cannot answer: a name under ``.invalid`` (reserved, it
-never resolves) and a refused port on 127.0.0.1. Nothing here touches the internet.
+never resolves) and a refused port on 127.0.0.1. Nothing here touches the internet: ``--live``
+is checked up to the line that says where it connects, and stopped there.
+
+"At once" has two checks. What is loaded when that line is printed (neither pydantic, the
+models, the client nor rich: the slow imports come after it) is exact. How soon it comes is a
+timing, held to `FIRST_LINE_BUDGET` scaled by `load_factor` (see there for what it measures).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -15,16 +22,32 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import pytest
 
+from kraken_ws.cli import main
 from kraken_ws.cli.connect import CONNECT_RETRIES, OPEN_TIMEOUT, describe_failure
+from kraken_ws.cli.group import _check_depth, _check_interval
 from kraken_ws.exceptions import ConnectError
+from kraken_ws.models.common import BOOK_DEPTHS, OHLC_INTERVALS
 from kraken_ws.testing import LocalExchange, ThreadedExchange
 
 from .conftest import ROOT, invoke
 
-# Timing bounds are generous: the machine running the tests may be busy.
+# Timing bounds after the first line are generous: the machine running the tests may be busy.
 SLACK = 2.0
+
+FIRST_LINE_BUDGET = 0.5
+"""Seconds from process start to ``connecting to URL ...`` on an idle machine (issue 13)."""
+
+# A fixed CPU-bound job in a bare interpreter, and its time on the 2-core development VM: the
+# best of 40 runs while other work shared the VM (a quiet one is no slower). The CLI's first
+# line took 0.07-0.08 s there in the same hours (0.6-0.9 s before its imports were made lazy).
+CALIBRATION = "sum(i * i for i in range(2_000_000))"
+CALIBRATION_IDLE_SECONDS = 0.10
+
+# What a streaming command must not have imported when it says where it connects.
+SLOW_IMPORTS = ("pydantic", "rich", "httpx", "websockets", "kraken_ws.models", "kraken_ws.client")
 
 
 @dataclass
@@ -74,14 +97,24 @@ def run_timed(*args: str, timeout: float = 60) -> Run:
     return run
 
 
-def startup_seconds() -> float:
-    """How long the CLI takes to start and exit doing nothing, on this machine, now."""
-    began = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "kraken_ws", "--version"], cwd=ROOT, capture_output=True, check=True
-    )
-    assert done.returncode == 0
-    return time.monotonic() - began
+def load_factor() -> float:
+    """How many times slower than on the idle VM this machine runs `CALIBRATION` now (>= 1).
+
+    The median of three runs, each in a new interpreter (so process start-up counts, as it does
+    for the CLI). It scales a budget for CPU contention only: a slow disk or a cold file cache
+    would slow the CLI more than it slows this job.
+    """
+    times = []
+    for _ in range(3):
+        began = time.monotonic()
+        subprocess.run([sys.executable, "-I", "-S", "-c", CALIBRATION], check=True)
+        times.append(time.monotonic() - began)
+    return max(1.0, statistics.median(times) / CALIBRATION_IDLE_SECONDS)
+
+
+def first_line_budget() -> float:
+    """`FIRST_LINE_BUDGET` for this machine as loaded now."""
+    return FIRST_LINE_BUDGET * load_factor()
 
 
 def check_fails_fast(run: Run, url: str, reason: str) -> None:
@@ -107,12 +140,12 @@ def test_refused_port_fails_fast_with_one_line() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         url = f"ws://127.0.0.1:{port}/v2"
-        startup = startup_seconds()
+        budget = first_line_budget()
         run = run_timed("book", "BTC/USD", "--ws-url", url)
     check_fails_fast(run, url, f"connection refused by 127.0.0.1:{port}")
     first_line_at = run.lines[0][0]
     # Where it connects comes as soon as the CLI has started, before any network wait.
-    assert first_line_at < startup + SLACK, (first_line_at, startup)
+    assert first_line_at < budget, (first_line_at, budget)
     # 4 attempts refused at once, 0.25 + 0.5 + 1 s between them.
     assert run.seconds - first_line_at < 1.75 + SLACK + 1.0, run.lines
 
@@ -127,15 +160,89 @@ def test_unresolvable_name_fails_fast_with_one_line() -> None:
     else:
         pytest.skip("this host's resolver answers for .invalid names")
     lookup = time.monotonic() - began
-    startup = startup_seconds()
+    budget = first_line_budget()
     run = run_timed("ticker", "BTC/USD", "--ws-url", url)
     texts = [text for _, text in run.lines]
     reason = texts[-1].rsplit("attempts: ", 1)[-1]
     assert reason.startswith("kraken.invalid does not resolve"), texts
     check_fails_fast(run, url, reason)
-    assert run.lines[0][0] < startup + SLACK
+    assert run.lines[0][0] < budget, (run.lines[0][0], budget)
     # The lookups themselves take what this host's resolver takes; the rest is bounded.
     assert run.seconds - run.lines[0][0] < 4 * lookup + 1.75 + SLACK + 1.0, (lookup, run.lines)
+
+
+# Runs the command in a new interpreter, with `announce` replaced by one that prints the line,
+# then the slow modules already imported (a JSON list on stdout), and ends the process: nothing
+# is connected, --live included.
+_STOP_AT_ANNOUNCE = """
+import json, os, sys
+import kraken_ws.cli.sources as sources
+from kraken_ws.cli import main
+
+def announce(url):
+    print(f"connecting to {url} ...", file=sys.stderr, flush=True)
+    slow = sorted(m for m in sys.modules if m.startswith(%r) or m.split(".")[0] in %r)
+    print(json.dumps(slow), flush=True)
+    os._exit(0)
+
+sources.announce = announce
+main(sys.argv[1:], prog_name="kraken-ws")
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["book", "BTC/USD", "--live"],
+        ["book", "BTC/USD", "--ws-url", "wss://kraken.invalid/v2"],
+        ["ticker", "BTC/USD", "--live"],
+        ["trades", "BTC/USD", "--live"],
+        ["ohlc", "BTC/USD", "--live"],
+        ["record", "-c", "book", "-c", "trade", "-s", "BTC/USD", "-o", "{tmp}/f.jsonl", "--live"],
+    ],
+    ids=lambda args: " ".join(args).replace("{tmp}/", ""),
+)
+def test_where_it_connects_comes_before_the_slow_imports(args: list[str], tmp_path: Path) -> None:
+    # With the options' defaults: a --depth or --interval given is checked against the models'
+    # values, and loading the models comes first then (0.25 s more here).
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    url = "wss://ws.kraken.com/v2" if "--live" in args else args[args.index("--ws-url") + 1]
+    prefixes = tuple(m + "." for m in SLOW_IMPORTS if "." in m)
+    roots = tuple(m for m in SLOW_IMPORTS if "." not in m)
+    code = _STOP_AT_ANNOUNCE % (prefixes, roots)
+    budget = first_line_budget()
+    began = time.monotonic()
+    with subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        out, err = proc.communicate(timeout=60)
+        # communicate() returns once the process has exited, moments after the line.
+        seconds = time.monotonic() - began
+    assert proc.returncode == 0, err
+    assert err.splitlines() == [f"connecting to {url} ..."]
+    assert json.loads(out) == []
+    assert seconds < budget, (seconds, budget)
+
+
+def test_option_defaults_the_checks_let_through_are_valid() -> None:
+    # _check_depth and _check_interval accept an option's default without loading the models
+    # (start-up time): every such default must be one the models accept.
+    checked = 0
+    for name in main.list_commands(click.Context(main)):
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        for param in command.params:
+            if param.callback is _check_depth and param.default is not None:
+                assert param.default in BOOK_DEPTHS, (name, param.name)
+                checked += 1
+            elif param.callback is _check_interval:
+                assert param.default in OHLC_INTERVALS, (name, param.name)
+                checked += 1
+    assert checked >= 3
 
 
 def test_record_that_cannot_connect_leaves_no_file(tmp_path: Path) -> None:
