@@ -3,31 +3,34 @@
 Every field is checked before anything connects, and a bad one raises `GatewayConfigError`
 naming the field and the allowed values.
 
-A TOML file (``kraken-ws gateway --config gateway.toml``)::
+A TOML file (``kraken-ws gateway --config gateway.toml``):
 
-    nats_url = "nats://gateway:secret@127.0.0.1:4222"
-    ws_url = "wss://ws.kraken.com/v2"          # optional, as are auth_ws_url, l3_ws_url, rest_url
+```toml
+nats_url = "nats://gateway:secret@127.0.0.1:4222"
+ws_url = "wss://ws.kraken.com/v2"          # optional, as are auth_ws_url, l3_ws_url, rest_url
 
-    [[book]]
-    symbols = ["BTC/USD", "ETH/USD"]
-    depth = 100
+[[book]]
+symbols = ["BTC/USD", "ETH/USD"]
+depth = 100
 
-    [trade]
-    symbols = ["BTC/USD"]
+[trade]
+symbols = ["BTC/USD"]
 
-    [ticker]
-    symbols = ["BTC/USD"]
+[ticker]
+symbols = ["BTC/USD"]
 
-    [private]                                   # account data: see docs/deployment.md
-    channels = ["executions", "balances"]
-    key_env = "KRAKEN_API_KEY"                  # the key and secret come from the environment
-    secret_env = "KRAKEN_API_SECRET"
-    allow_anonymous = false
+[private]                                   # account data: see docs/deployment.md
+channels = ["executions", "balances"]
+key_env = "KRAKEN_API_KEY"                  # the key and secret come from the environment
+secret_env = "KRAKEN_API_SECRET"
+allow_anonymous = false
 
-    [streams]
-    replicas = 1                                # 3 on a 3-node cluster
-    max_age = 900                               # seconds of market data kept
-    snapshot_interval = 5.0                     # seconds between stored book snapshots
+[streams]
+replicas = 1                                # 3 on a 3-node cluster
+max_age = 900                               # seconds of market data kept
+snapshot_interval = 5.0                     # seconds between stored book snapshots
+```
+
 """
 
 from __future__ import annotations

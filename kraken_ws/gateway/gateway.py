@@ -1,12 +1,14 @@
 """`Gateway`: one `KrakenWSClient` whose frames go out on NATS JetStream to any number of readers.
 
-How a frame travels (see docs/deployment.md for the picture)::
+How a frame travels (see docs/deployment.md for the picture):
 
-    Kraken --ws--> KrakenWSClient --on_raw_frame--> (text, receive time, connection seq)
-                        | decode, book engine (checksum), on_event
-                        v
-                   Gateway: subject + headers  --> outbox (in order) --> NATS publish
-                                                                       --> stream KRAKEN_MD
+```text
+Kraken --ws--> KrakenWSClient --on_raw_frame--> (text, receive time, connection seq)
+                    | decode, book engine (checksum), on_event
+                    v
+               Gateway: subject + headers  --> outbox (in order) --> NATS publish
+                                                                   --> stream KRAKEN_MD
+```
 
 * Every frame goes out as its **original wire text** (never re-encoded): a consumer decodes
   exactly what the gateway decoded.
@@ -116,11 +118,13 @@ class _Sub:
 class Gateway:
     """Publish a `KrakenWSClient`'s streams to NATS JetStream (see the module docstring).
 
-    Use it as an async context manager, or `start` and `stop`::
+    Use it as an async context manager, or `start` and `stop`:
 
-        async with Gateway(GatewayConfig(nats_url="nats://127.0.0.1:4222",
-                                         books={"BTC/USD": 100})) as gateway:
-            await stop_event.wait()
+    ```python
+    async with Gateway(GatewayConfig(nats_url="nats://127.0.0.1:4222",
+                                     books={"BTC/USD": 100})) as gateway:
+        await stop_event.wait()
+    ```
 
     Args:
         config: What to subscribe and where to publish.

@@ -1,16 +1,16 @@
 """The subject layout, stream names and header names: the one place for each.
 
-::
-
-    kraken.v2.<channel>.<SYMBOL>        public market data, Kraken's wire text (book, trade,
-                                        ticker, ohlc, level3): BTC/USD is written BTC-USD
-    kraken.v2.<channel>                 frames with no symbol (instrument, status)
-    kraken.v2.heartbeat.<endpoint>      heartbeats, per endpoint (public, auth, l3)
-    kraken.snap.<channel>.<SYMBOL>      the gateway's latest verified book, as a snapshot frame
-    kraken.private.v2.<channel>         executions, balances: only for users allowed to read them
-    kraken.gw.events                    lifecycle events (JSON)
-    kraken.gw.health                    health, once a second (JSON)
-    kraken.gw.cmd.snapshot              request: publish a fresh snapshot of a book now
+```text
+kraken.v2.<channel>.<SYMBOL>        public market data, Kraken's wire text (book, trade,
+                                    ticker, ohlc, level3): BTC/USD is written BTC-USD
+kraken.v2.<channel>                 frames with no symbol (instrument, status)
+kraken.v2.heartbeat.<endpoint>      heartbeats, per endpoint (public, auth, l3)
+kraken.snap.<channel>.<SYMBOL>      the gateway's latest verified book, as a snapshot frame
+kraken.private.v2.<channel>         executions, balances: only for users allowed to read them
+kraken.gw.events                    lifecycle events (JSON)
+kraken.gw.health                    health, once a second (JSON)
+kraken.gw.cmd.snapshot              request: publish a fresh snapshot of a book now
+```
 
 Streams: ``KRAKEN_MD`` holds ``kraken.v2.>``, ``kraken.snap.>`` and ``kraken.gw.events`` (one
 sequence for deltas, snapshots and lifecycle, which is what lets a late joiner start at a

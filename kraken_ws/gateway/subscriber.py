@@ -1,11 +1,11 @@
 """`Subscriber`: the gateway's streams as the same typed events and live books as the client.
 
-::
-
-    async with Subscriber("nats://127.0.0.1:4222") as sub:
-        book = await sub.book("BTC/USD", depth=100)     # live, verified: like client.book()
-        async for event in sub.events(channel="trade", symbol="BTC/USD"):
-            ...
+```python
+async with Subscriber("nats://127.0.0.1:4222") as sub:
+    book = await sub.book("BTC/USD", depth=100)     # live, verified: like client.book()
+    async for event in sub.events(channel="trade", symbol="BTC/USD"):
+        ...
+```
 
 **Books.** `book` reads ``kraken.snap.book.<SYMBOL>`` (the gateway's last verified book, at a
 known stream sequence) and consumes the stream from there with a JetStream ordered consumer:
