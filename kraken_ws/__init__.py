@@ -13,6 +13,7 @@ object is the one in its home module. Type checkers read the ``TYPE_CHECKING`` i
 """
 
 from importlib import import_module
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -114,9 +115,13 @@ if not TYPE_CHECKING:  # hidden from type checkers: a misspelt name stays an err
 
     def __getattr__(name: str) -> Any:
         home = _LAZY.get(name)
-        if home is None:
+        if home is not None:
+            value = getattr(import_module(home, __name__), name)
+        elif not name.startswith("__") and find_spec(f"{__name__}.{name}") is not None:
+            # A subpackage (kraken_ws.models...): `import kraken_ws` used to load them all.
+            value = import_module(f".{name}", __name__)
+        else:
             raise AttributeError(f"module 'kraken_ws' has no attribute {name!r}")
-        value = getattr(import_module(home, __name__), name)
         globals()[name] = value  # later lookups skip this function
         return value
 

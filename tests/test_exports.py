@@ -208,11 +208,13 @@ def test_import_is_cheap_and_every_export_resolves_to_its_home() -> None:
     # `import kraken_ws` loads no export (kraken_ws.__getattr__, PEP 562): the CLI says where it
     # connects before paying for pydantic and the models. Each name, once asked for, is the
     # object of its home module, and `from kraken_ws import X` works for every name of __all__.
+    # A subpackage is an attribute too, as when `import kraken_ws` imported them.
     code = (
         "import sys, importlib, kraken_ws\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'\n"
         "               or m.startswith(('kraken_ws.models', 'kraken_ws.client')))\n"
         "assert not heavy, f'import kraken_ws loaded {heavy}'\n"
+        "assert kraken_ws.models.common.BOOK_DEPTHS  # subpackages load on use too\n"
         "for name in kraken_ws.__all__:\n"
         "    exec(f'from kraken_ws import {name}')\n"
         "for name, home in kraken_ws._LAZY.items():\n"
