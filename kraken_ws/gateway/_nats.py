@@ -6,6 +6,8 @@ fails once, at the top, with the command that fixes it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
 try:
@@ -26,6 +28,7 @@ __all__ = [
     "NoRespondersError",
     "NotFoundError",
     "TimeoutError",
+    "accepts_anonymous",
     "api",
     "connect",
     "inbox_prefix",
@@ -64,3 +67,30 @@ async def connect(url: str, *, name: str, **options: object) -> Client:
     }
     settings.update(options)
     return await nats.connect(servers=server_list(url), name=name, **settings)  # type: ignore[arg-type,unused-ignore]
+
+
+async def accepts_anonymous(server: str) -> bool:
+    """Whether ``server`` lets in a client that presents no credentials.
+
+    The NATS protocol by hand (INFO, CONNECT without credentials, PING): PONG means the server
+    let us in, ``-ERR`` that it did not. A plain socket, so nothing is left open either way.
+    An unreachable server answers ``False``: the real connection reports it.
+    """
+    parts = urlsplit(server if "://" in server else f"nats://{server}")
+    try:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 4222)
+    except OSError:
+        return False
+    try:
+        async with asyncio.timeout(5.0):
+            await reader.readline()  # INFO
+            writer.write(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
+            await writer.drain()
+            answer = await reader.readline()
+        return answer.startswith(b"PONG")
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()

@@ -44,7 +44,7 @@ from typing import Any
 
 from ..endpoints import KRAKEN_AUTH_WS_URL, KRAKEN_L3_WS_URL, KRAKEN_REST_URL, KRAKEN_WS_URL
 from ..exceptions import KrakenWSError
-from ..models.common import BOOK_DEPTHS, PRIVATE_CHANNELS
+from ..models.common import BOOK_DEPTHS, L3_DEPTHS, PRIVATE_CHANNELS
 from .subjects import symbol_token
 
 __all__ = ["GatewayConfig", "GatewayConfigError"]
@@ -62,6 +62,8 @@ class GatewayConfig:
         nats_url: One NATS URL or several, comma separated (the nodes of a cluster);
             credentials may be in it (``nats://user:password@host:port``).
         books: Symbol -> depth of each L2 book.
+        level3: Symbol -> depth of each level3 (order-by-order) book; needs the key and
+            secret (the level3 endpoint is authenticated).
         trades: Symbols of the ``trade`` channel.
         tickers: Symbols of the ``ticker`` channel.
         private: Private channels (``executions``, ``balances``) to publish.
@@ -83,6 +85,7 @@ class GatewayConfig:
 
     nats_url: str
     books: Mapping[str, int] = field(default_factory=dict)
+    level3: Mapping[str, int] = field(default_factory=dict)
     trades: tuple[str, ...] = ()
     tickers: tuple[str, ...] = ()
     private: tuple[str, ...] = ()
@@ -109,6 +112,17 @@ class GatewayConfig:
                     f"book depth {depth!r} for {symbol}: allowed depths are "
                     f"{', '.join(map(str, BOOK_DEPTHS))}"
                 )
+        for symbol, depth in self.level3.items():
+            _check_symbol("level3", symbol)
+            if depth not in L3_DEPTHS:
+                raise GatewayConfigError(
+                    f"level3 depth {depth!r} for {symbol}: allowed depths are "
+                    f"{', '.join(map(str, L3_DEPTHS))}"
+                )
+        if self.level3 and not (self.key and self.secret):
+            raise GatewayConfigError(
+                "level3 books need an API key and secret (the level3 endpoint is authenticated)"
+            )
         for name, symbols in (("trade", self.trades), ("ticker", self.tickers)):
             for symbol in symbols:
                 _check_symbol(name, symbol)
@@ -130,7 +144,7 @@ class GatewayConfig:
                 raise GatewayConfigError(f"{name} must be a positive number of seconds")
         if self.stale_after < 0:
             raise GatewayConfigError("stale_after must be >= 0 seconds (0 disables the check)")
-        if not (self.books or self.trades or self.tickers or self.private):
+        if not (self.books or self.level3 or self.trades or self.tickers or self.private):
             raise GatewayConfigError(
                 "nothing to publish: give at least one book, trade, ticker or private channel"
             )

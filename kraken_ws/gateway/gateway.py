@@ -6,18 +6,18 @@ How a frame travels (see docs/deployment.md for the picture):
 Kraken --ws--> KrakenWSClient --on_raw_frame--> (text, receive time, connection seq)
                     | decode, book engine (checksum), on_event
                     v
-               Gateway: subject + headers  --> outbox (in order) --> NATS publish
+               Gateway: subject + headers  --> Outbox (in order) --> NATS publish
                                                                    --> stream KRAKEN_MD
 ```
 
 * Every frame goes out as its **original wire text** (never re-encoded): a consumer decodes
   exactly what the gateway decoded.
-* A book frame is published when the client has applied it (its ``on_event``), so its
-  ``Kraken-Book`` header says whether the gateway's book verified it.
+* A book frame (``book`` or ``level3``) is published when the client has applied it (its
+  ``on_event``), so its ``Kraken-Book`` header says whether the gateway's book verified it.
 * After each Kraken snapshot and every ``snapshot_interval`` seconds, the verified book goes to
-  ``kraken.snap.book.<SYMBOL>`` in the same stream, *after* the deltas it contains: a consumer
-  that starts there and reads on has no gap (`Subscriber`).
-* Everything is published from one outbox by one task, so the stream's order is the client's.
+  ``kraken.snap.<channel>.<SYMBOL>`` in the same stream, *after* the deltas it contains: a
+  consumer that starts there and reads on has no gap (`Subscriber`).
+* Everything is published from one `Outbox` by one task, so the stream's order is the client's.
 * Account data (``executions``, ``balances``) goes to ``kraken.private.v2.<channel>`` with a
   JetStream acknowledgement per message (a fill must not be lost), and only to a server that
   refuses anonymous clients unless ``allow_anonymous_private`` says otherwise.
@@ -31,15 +31,14 @@ import inspect
 import logging
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from ..book.l2 import OrderBook
+from ..book.l3 import L3Book
 from ..client import KrakenWSClient
 from ..client.types import ClientEvent, SubscribeParamsModel, UnsubscribeParamsModel
 from ..events import BookResync, Connected, Disconnected, Endpoint
@@ -49,6 +48,12 @@ from ..models.channels.book import (
     BookUnsubscribeParams,
     BookUpdate,
 )
+from ..models.channels.level3 import (
+    Level3Snapshot,
+    Level3SubscribeParams,
+    Level3UnsubscribeParams,
+    Level3Update,
+)
 from ..models.channels.ticker import TickerSubscribeParams, TickerUnsubscribeParams
 from ..models.channels.trade import TradeSubscribeParams, TradeUnsubscribeParams
 from ..protocol import loads
@@ -57,6 +62,7 @@ from . import _nats
 from .config import GatewayConfig, GatewayConfigError
 from .events import GatewayStarted, GatewayStopped, SubscriptionStale, event_to_json
 from .health import GatewayHealth, SubscriptionHealth
+from .outbox import Outbox, Outgoing, PrivateQueue
 from .snapshot import snapshot_frame
 from .subjects import (
     EVENTS,
@@ -84,9 +90,11 @@ __all__ = ["Gateway"]
 
 _log = logging.getLogger("kraken_ws.gateway")
 
+BookChannel = Literal["book", "level3"]
 # Book frames are held until the client has applied them (to know the checksum verdict). Kraken
 # writes "channel" first; a frame that does not start so is found by the full parse instead.
-_BOOK_PREFIX = '{"channel":"book"'
+_HELD = {"public": '{"channel":"book"', "l3": '{"channel":"level3"'}
+_ENDPOINT_OF: dict[BookChannel, Endpoint] = {"book": "public", "level3": "l3"}
 _PRIVATE = frozenset({"executions", "balances"})
 
 
@@ -96,14 +104,6 @@ class _Frame:
     received_ns: int
     conn: str
     conn_seq: int
-
-
-@dataclass(slots=True)
-class _Out:
-    subject: str
-    payload: bytes
-    headers: dict[str, str]
-    received_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -154,24 +154,20 @@ class Gateway:
         self.js: _nats.JetStreamContext | None = None
         self.client: KrakenWSClient | None = None
         self.books: dict[str, OrderBook] = {}
-        """The gateway's live books (the client's), by symbol."""
-        self._outbox: deque[_Out] = deque()
-        self._private: deque[_Out] = deque()
-        self._wake = asyncio.Event()
-        self._private_wake = asyncio.Event()
+        """The gateway's live L2 books (the client's), by symbol."""
+        self.l3_books: dict[str, L3Book] = {}
+        """Its live level3 books, by symbol."""
+        self.outbox = Outbox(on_error=self._resnapshot_all)
+        self.private = PrivateQueue(PRIVATE_STREAM)
         self._tasks: list[asyncio.Task[None]] = []
-        self._pending_book: _Frame | None = None
-        self._mismatch: set[str] = set()
+        self._held: dict[Endpoint, _Frame] = {}
+        self._mismatch: set[tuple[str, str]] = set()
         self._seq: dict[str, int] = {}
         self._conn_count: dict[Endpoint, int] = {}
         self._conn_seq: dict[Endpoint, int] = {}
         self._last_heartbeat: dict[Endpoint, float] = {}
         self._subs: dict[tuple[str, str], _Sub] = {}
-        self._lags: list[float] = []
-        self._published = 0
-        self._private_published = 0
-        self._publish_errors = 0
-        self._snapshot_due: set[str] = set()
+        self._snapshot_due: set[tuple[BookChannel, str]] = set()
         self._started = False
         self._stopping = False
 
@@ -197,17 +193,17 @@ class Gateway:
         config = self.config
         if config.private and not config.allow_anonymous_private:
             await _refuse_anonymous(config.nats_url)
-        self.nc = await _nats.connect(
+        self.nc = nc = await _nats.connect(
             config.nats_url,
             name=f"kraken-ws-gateway-{self.epoch}",
             reconnected_cb=self._nats_reconnected,
             error_cb=self._nats_error,
             **self._nats_options,
         )
-        self.js = self.nc.jetstream()
-        await self._ensure_streams()
-        self._tasks.append(asyncio.create_task(self._publisher(), name="gateway-publisher"))
-        self._tasks.append(asyncio.create_task(self._private_publisher(), name="gateway-private"))
+        self.js = js = nc.jetstream()
+        await self._ensure_streams(js)
+        self._tasks.append(asyncio.create_task(self.outbox.run(nc), name="gateway-outbox"))
+        self._tasks.append(asyncio.create_task(self.private.run(js), name="gateway-private"))
         self._event(GatewayStarted(self.epoch))
         options: dict[str, Any] = {
             "ws_url": config.ws_url,
@@ -222,29 +218,34 @@ class Gateway:
             options["connector"] = self._connector
         self.client = KrakenWSClient(config.key, config.secret, **options)
         await self.client.start()
-        await self.nc.subscribe(SNAPSHOT_REQUEST, cb=self._snapshot_requested)
-        await self._subscribe_all()
+        await nc.subscribe(SNAPSHOT_REQUEST, cb=self._snapshot_requested)
+        await self._subscribe_all(self.client)
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="gateway-housekeeping"))
 
-    async def _subscribe_all(self) -> None:
-        client, config = self.client, self.config
-        assert client is not None
-        for symbol in config.books:
-            self._subs[("book", symbol)] = _Sub("book", symbol, "public")
-        for symbol in config.trades:
-            self._subs[("trade", symbol)] = _Sub("trade", symbol, "public")
-        for symbol in config.tickers:
-            self._subs[("ticker", symbol)] = _Sub("ticker", symbol, "public")
+    async def _subscribe_all(self, client: KrakenWSClient) -> None:
+        config = self.config
+        for channel, symbols, endpoint in (
+            ("book", config.books, "public"),
+            ("level3", config.level3, "l3"),
+            ("trade", config.trades, "public"),
+            ("ticker", config.tickers, "public"),
+        ):
+            for symbol in symbols:
+                self._subs[(channel, symbol)] = _Sub(channel, symbol, endpoint)  # type: ignore[arg-type]
         # events=True: the gateway publishes each book frame from on_event, once the client
         # has applied it (the client otherwise applies a book nobody reads without a model).
         # Checked, not assumed: older clients always emit book frames and have no such option.
-        book_options: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if "events" in inspect.signature(client.book).parameters:
-            book_options["events"] = True
+            options["events"] = True
         books = await asyncio.gather(
-            *(client.book(s, d, **book_options) for s, d in config.books.items())  # type: ignore[arg-type]
+            *(client.book(s, d, **options) for s, d in config.books.items())  # type: ignore[arg-type]
         )
         self.books = {book.symbol: book for book in books}
+        l3_books = await asyncio.gather(
+            *(client.level3(s, d, **options) for s, d in config.level3.items())  # type: ignore[arg-type]
+        )
+        self.l3_books = {book.symbol: book for book in l3_books}
         if config.trades:
             await client.subscribe_trade(list(config.trades))
         if config.tickers:
@@ -268,15 +269,8 @@ class Gateway:
         if nc is not None and js is not None and nc.is_connected:
             # What is still queued goes out in order, then the word that we stopped on purpose.
             self._event(GatewayStopped(self.epoch))
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(5.0):
-                    while self._private:
-                        out = self._private.popleft()
-                        await js.publish(out.subject, out.payload, headers=out.headers)
-                    while self._outbox:
-                        out = self._outbox.popleft()
-                        await nc.publish(out.subject, out.payload, headers=out.headers)
-                    await nc.flush()
+            await self.private.drain(js, 5.0)
+            await self.outbox.drain(nc, 5.0)
         if nc is not None:
             with contextlib.suppress(Exception):
                 await nc.close()
@@ -293,9 +287,8 @@ class Gateway:
         if self.client is not None:
             await self.client.close()
 
-    async def _ensure_streams(self) -> None:
-        js, config = self.js, self.config
-        assert js is not None
+    async def _ensure_streams(self, js: _nats.JetStreamContext) -> None:
+        config = self.config
         streams = [
             _nats.api.StreamConfig(
                 name=MD_STREAM,
@@ -333,8 +326,9 @@ class Gateway:
         seq = self._conn_seq.get(endpoint, 0) + 1
         self._conn_seq[endpoint] = seq
         frame = _Frame(text, received, f"{endpoint}.{self._conn_count.get(endpoint, 0)}", seq)
-        if endpoint == "public" and text.startswith(_BOOK_PREFIX):
-            self._pending_book = frame
+        prefix = _HELD.get(endpoint)
+        if prefix is not None and text.startswith(prefix):
+            self._held[endpoint] = frame
             return
         self._classify(endpoint, frame)
 
@@ -350,56 +344,61 @@ class Gateway:
             return  # a method's answer (acks, pong): the connection's business, not the bus's
         if channel == "heartbeat":
             self._last_heartbeat[endpoint] = self.clock()
-            self._enqueue(f"kraken.v2.heartbeat.{endpoint}", frame, None)
+            self._publish(f"kraken.v2.heartbeat.{endpoint}", frame, None)
             return
         if channel in _PRIVATE:
-            self._enqueue_private(private_subject(channel), frame)
+            self._publish_private(private_subject(channel), frame)
             return
-        if channel == "book" and endpoint == "public":
-            self._pending_book = frame  # keys in another order: held like any book frame
+        if channel in ("book", "level3"):
+            self._held[endpoint] = frame  # keys in another order: held like any book frame
             return
         symbol = _symbol_of(obj)
         self._touch(channel, symbol)
-        self._enqueue(data_subject(channel, symbol), frame, None)
+        self._publish(data_subject(channel, symbol), frame, None)
 
     def _on_event(self, event: ClientEvent) -> None:
         if isinstance(event, BookSnapshot | BookUpdate):
-            self._book_frame(event)
+            self._book_frame("book", event.data[0].symbol, event.type == "snapshot")
+            return
+        if isinstance(event, Level3Snapshot | Level3Update):
+            self._book_frame("level3", event.data[0].symbol, event.type == "snapshot")
             return
         if isinstance(event, BookResync):
-            self._mismatch.add(event.symbol)
+            self._mismatch.add((event.channel_name, event.symbol))
         if isinstance(event, BaseModel):
             return  # other channel frames went out from the raw text already
         if isinstance(event, Connected):
             self._conn_count[event.endpoint] = self._conn_count.get(event.endpoint, 0) + 1
             self._conn_seq[event.endpoint] = 0
         self._event(event)
-        if isinstance(event, Disconnected) and event.endpoint == "public":
+        if isinstance(event, Disconnected):
             # In each book's own stream, in order: the book went stale here (the client
             # cleared it), so readers clear theirs until the snapshot after the reconnect.
-            for symbol in self.books:
-                self._marker(symbol, "lost")
+            for channel, endpoint in _ENDPOINT_OF.items():
+                if endpoint == event.endpoint:
+                    for symbol in self.books if channel == "book" else self.l3_books:
+                        self._marker(channel, symbol, "lost")
 
-    def _book_frame(self, message: BookSnapshot | BookUpdate) -> None:
-        frame, self._pending_book = self._pending_book, None
+    def _book(self, channel: BookChannel, symbol: str) -> OrderBook | L3Book | None:
+        return (self.books if channel == "book" else self.l3_books).get(symbol)
+
+    def _book_frame(self, channel: BookChannel, symbol: str, snapshot: bool) -> None:
+        frame = self._held.pop(_ENDPOINT_OF[channel], None)
         if frame is None:
-            _log.warning("book frame without its wire text; not published")
+            _log.warning("%s frame without its wire text; not published", channel)
             return
-        symbol = message.data[0].symbol
-        book = self.books.get(symbol)
-        if symbol in self._mismatch:
-            self._mismatch.discard(symbol)
+        book = self._book(channel, symbol)
+        if (channel, symbol) in self._mismatch:
+            self._mismatch.discard((channel, symbol))
             status = "mismatch"
         elif book is None or book.is_valid:
             status = "ok"
         else:
             status = "invalid"
-        self._touch("book", symbol)
-        subject = data_subject("book", symbol)
-        self._enqueue(subject, frame, status)
-        if message.type == "snapshot" and status == "ok":
-            self._snapshot_due.add(symbol)
-            self.publish_snapshot(symbol)
+        self._touch(channel, symbol)
+        self._publish(data_subject(channel, symbol), frame, status)
+        if snapshot and status == "ok":
+            self.publish_snapshot(symbol, channel)
 
     def _touch(self, channel: str, symbol: str | None) -> None:
         if symbol is None:
@@ -409,7 +408,7 @@ class Gateway:
             sub.last_frame = self.clock()
             sub.frames += 1
 
-    # --- frames out -----------------------------------------------------------------------------
+    # --- messages out ---------------------------------------------------------------------------
 
     def _next_seq(self, subject: str) -> int:
         seq = self._seq.get(subject, 0) + 1
@@ -425,37 +424,32 @@ class Gateway:
             HDR_CONN_SEQ: str(frame.conn_seq),
         }
 
-    def _enqueue(self, subject: str, frame: _Frame, book_status: str | None) -> None:
+    def _publish(self, subject: str, frame: _Frame, book_status: str | None) -> None:
         headers = self._headers(frame, self._next_seq(subject))
         if book_status is not None:
             headers[HDR_BOOK] = book_status
-        self._outbox.append(_Out(subject, frame.text.encode(), headers, frame.received_ns))
-        self._wake.set()
+        self.outbox.append(Outgoing(subject, frame.text.encode(), headers, frame.received_ns))
 
-    def _enqueue_private(self, subject: str, frame: _Frame) -> None:
+    def _publish_private(self, subject: str, frame: _Frame) -> None:
         headers = self._headers(frame, self._next_seq(subject))
         # JetStream drops a message whose id it has seen in the last two minutes: a publish
         # retried after a lost acknowledgement is stored once.
         headers["Nats-Msg-Id"] = f"{self.epoch}.{frame.conn}.{frame.conn_seq}"
-        self._private.append(_Out(subject, frame.text.encode(), headers, frame.received_ns))
-        self._private_wake.set()
+        self.private.append(Outgoing(subject, frame.text.encode(), headers, frame.received_ns))
 
-    def _marker(self, symbol: str, status: str) -> None:
-        subject = data_subject("book", symbol)
+    def _marker(self, channel: BookChannel, symbol: str, status: str) -> None:
+        subject = data_subject(channel, symbol)
         headers = {HDR_EPOCH: self.epoch, HDR_SEQ: str(self._next_seq(subject)), HDR_BOOK: status}
-        self._outbox.append(_Out(subject, b"", headers))
-        self._wake.set()
+        self.outbox.append(Outgoing(subject, b"", headers))
 
     def _event(self, event: object) -> None:
         payload = event_to_json(event)
-        if payload is None:
-            return
-        headers = {HDR_EPOCH: self.epoch, HDR_SEQ: str(self._next_seq(EVENTS))}
-        self._outbox.append(_Out(EVENTS, payload, headers))
-        self._wake.set()
+        if payload is not None:
+            headers = {HDR_EPOCH: self.epoch, HDR_SEQ: str(self._next_seq(EVENTS))}
+            self.outbox.append(Outgoing(EVENTS, payload, headers))
 
-    def publish_snapshot(self, symbol: str) -> bool:
-        """Queue the verified book of ``symbol`` for ``kraken.snap.book.<SYMBOL>`` now.
+    def publish_snapshot(self, symbol: str, channel: BookChannel = "book") -> bool:
+        """Queue the verified book of ``symbol`` for ``kraken.snap.<channel>.<SYMBOL>`` now.
 
         It goes out after every delta already queued, and carries the ``Kraken-Seq`` of the last
         of them: the snapshot holds exactly the deltas up to that number.
@@ -463,14 +457,13 @@ class Gateway:
         Returns:
             Whether a snapshot was queued (``False`` while the book is not valid).
         """
-        book = self.books.get(symbol)
+        book = self._book(channel, symbol)
         if book is None or not book.is_valid:
             return False
-        self._snapshot_due.discard(symbol)
-        subject = snapshot_subject("book", symbol)
+        self._snapshot_due.discard((channel, symbol))
         headers = {
             HDR_EPOCH: self.epoch,
-            HDR_SEQ: str(self._seq.get(data_subject("book", symbol), 0)),
+            HDR_SEQ: str(self._seq.get(data_subject(channel, symbol), 0)),
             HDR_DEPTH: str(book.depth),
             HDR_RECEIVED: str(time.time_ns()),
         }
@@ -478,71 +471,30 @@ class Gateway:
             headers[HDR_PRICE_PRECISION] = str(book.price_precision)
         if book.qty_precision is not None:
             headers[HDR_QTY_PRECISION] = str(book.qty_precision)
-        self._outbox.append(_Out(subject, snapshot_frame(book).encode(), headers))
-        self._wake.set()
+        subject = snapshot_subject(channel, symbol)
+        self.outbox.append(Outgoing(subject, snapshot_frame(book).encode(), headers))
         return True
-
-    async def _publisher(self) -> None:
-        outbox = self._outbox
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            nc = self.nc
-            assert nc is not None
-            while outbox:
-                out = outbox[0]
-                try:
-                    await nc.publish(out.subject, out.payload, headers=out.headers)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # Disconnected with a full reconnect buffer: the message is lost. Consumers
-                    # see the hole in Kraken-Seq and resync; a fresh snapshot follows.
-                    self._publish_errors += 1
-                    _log.warning("publish to %s failed: %s", out.subject, exc)
-                    self._snapshot_due.update(self.books)
-                outbox.popleft()
-                self._published += 1
-                if out.received_ns:
-                    self._lags.append((time.time_ns() - out.received_ns) / 1e6)
-
-    async def _private_publisher(self) -> None:
-        queue = self._private
-        while True:
-            await self._private_wake.wait()
-            self._private_wake.clear()
-            js = self.js
-            assert js is not None
-            while queue:
-                out = queue[0]
-                try:
-                    await js.publish(
-                        out.subject, out.payload, headers=out.headers, stream=PRIVATE_STREAM
-                    )
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # Never drop account data: retry (the message id makes a retry harmless).
-                    self._publish_errors += 1
-                    _log.warning("private publish to %s failed (%s); retrying", out.subject, exc)
-                    await asyncio.sleep(0.2)
-                    continue
-                queue.popleft()
-                self._private_published += 1
 
     # --- snapshots, health, silent subscriptions ------------------------------------------------
 
+    def _resnapshot_all(self) -> None:
+        self._snapshot_due.update(("book", s) for s in self.books)
+        self._snapshot_due.update(("level3", s) for s in self.l3_books)
+
     async def _snapshot_requested(self, msg: _nats.Msg) -> None:
-        symbol = msg.data.decode(errors="replace")
-        self._snapshot_due.add(symbol)
-        ok = self.publish_snapshot(symbol)
+        # The body is the symbol (an L2 book), or "level3 SYMBOL".
+        words = msg.data.decode(errors="replace").split()
+        channel: BookChannel = "level3" if len(words) == 2 and words[0] == "level3" else "book"
+        symbol = words[-1] if words else ""
+        self._snapshot_due.add((channel, symbol))
+        ok = self.publish_snapshot(symbol, channel)
         if msg.reply:
             await msg.respond(b"ok" if ok else b"not valid")
 
     async def _nats_reconnected(self) -> None:
         # Core publishes in flight during the outage may be lost: a fresh snapshot of every
         # book gives consumers that saw a hole a point to resume from.
-        self._snapshot_due.update(self.books)
+        self._resnapshot_all()
 
     async def _nats_error(self, error: Exception) -> None:
         _log.warning("nats: %s", error)
@@ -555,16 +507,16 @@ class Gateway:
             now = self.clock()
             if now >= next_snapshot:
                 next_snapshot = now + config.snapshot_interval
-                self._snapshot_due.update(self.books)
-            for symbol in list(self._snapshot_due):
-                self.publish_snapshot(symbol)
-            await self._check_silent(now)
+                self._resnapshot_all()
+            for channel, symbol in list(self._snapshot_due):
+                self.publish_snapshot(symbol, channel)
+            self._check_silent(now)
             nc = self.nc
             if nc is not None and nc.is_connected:
                 with contextlib.suppress(Exception):
                     await nc.publish(HEALTH, self.health().to_json())
 
-    async def _check_silent(self, now: float) -> None:
+    def _check_silent(self, now: float) -> None:
         if not self.config.stale_after or self.client is None:
             return
         for sub in list(self._subs.values()):
@@ -583,16 +535,23 @@ class Gateway:
         assert client is not None
         unsub: UnsubscribeParamsModel
         resub: SubscribeParamsModel
+        symbol = [sub.symbol]
         if sub.channel == "book":
-            depth = self.config.books[sub.symbol]
-            unsub = BookUnsubscribeParams(symbol=[sub.symbol], depth=depth)  # type: ignore[arg-type]
-            resub = BookSubscribeParams(symbol=[sub.symbol], depth=depth, snapshot=True)  # type: ignore[arg-type]
+            depth: Any = self.config.books[sub.symbol]
+            unsub = BookUnsubscribeParams(symbol=symbol, depth=depth)
+            resub = BookSubscribeParams(symbol=symbol, depth=depth, snapshot=True)
+        elif sub.channel == "level3":
+            depth = self.config.level3[sub.symbol]
+            unsub = Level3UnsubscribeParams(symbol=symbol, depth=depth)
+            resub = Level3SubscribeParams(symbol=symbol, depth=depth, snapshot=True)
         elif sub.channel == "trade":
-            unsub = TradeUnsubscribeParams(symbol=[sub.symbol])
-            resub = TradeSubscribeParams(symbol=[sub.symbol])
+            unsub, resub = (
+                TradeUnsubscribeParams(symbol=symbol),
+                TradeSubscribeParams(symbol=symbol),
+            )
         else:
-            unsub = TickerUnsubscribeParams(symbol=[sub.symbol])
-            resub = TickerSubscribeParams(symbol=[sub.symbol])
+            unsub = TickerUnsubscribeParams(symbol=symbol)
+            resub = TickerSubscribeParams(symbol=symbol)
         try:
             with contextlib.suppress(Exception):
                 await client.unsubscribe(unsub)
@@ -603,32 +562,29 @@ class Gateway:
     def health(self) -> GatewayHealth:
         """The gateway's health now (also published on ``kraken.gw.health``)."""
         now = self.clock()
-        lags, self._lags = self._lags, []
+        lags, self.outbox.lags_ms = self.outbox.lags_ms, []
         lags.sort()
         client = self.client
         connections: dict[str, str] = {}
         if client is not None:
             for endpoint in self._endpoints():
                 connections[endpoint] = client.connection_state(endpoint).value
+        subscriptions = []
+        for s in self._subs.values():
+            book = self._book(s.channel, s.symbol) if s.channel in _ENDPOINT_OF else None
+            valid = None if s.channel not in _ENDPOINT_OF else book is not None and book.is_valid
+            age = round(now - s.last_frame, 3)
+            subscriptions.append(SubscriptionHealth(s.channel, s.symbol, age, s.frames, valid))
         return GatewayHealth(
             epoch=self.epoch,
             time=time.time(),
             nats_connected=self.nc is not None and self.nc.is_connected,
             connections=connections,
-            subscriptions=[
-                SubscriptionHealth(
-                    s.channel,
-                    s.symbol,
-                    round(now - s.last_frame, 3),
-                    s.frames,
-                    None if s.channel != "book" else self._book_valid(s.symbol),
-                )
-                for s in self._subs.values()
-            ],
-            published=self._published,
-            private_published=self._private_published,
-            publish_errors=self._publish_errors,
-            outbox=len(self._outbox) + len(self._private),
+            subscriptions=subscriptions,
+            published=self.outbox.published,
+            private_published=self.private.published,
+            publish_errors=self.outbox.errors + self.private.errors,
+            outbox=len(self.outbox.items) + len(self.private.items),
             lag_p50_ms=round(lags[len(lags) // 2], 3) if lags else None,
             lag_max_ms=round(lags[-1], 3) if lags else None,
         )
@@ -640,11 +596,9 @@ class Gateway:
             used.append("public")
         if config.private:
             used.append("auth")
+        if config.level3:
+            used.append("l3")
         return used
-
-    def _book_valid(self, symbol: str) -> bool:
-        book = self.books.get(symbol)
-        return book is not None and book.is_valid
 
 
 def _symbol_of(obj: dict[str, Any]) -> str | None:
@@ -659,33 +613,10 @@ def _symbol_of(obj: dict[str, Any]) -> str | None:
 async def _refuse_anonymous(url: str) -> None:
     """Raise unless every server of ``url`` refuses a client without credentials."""
     for server in _nats.server_list(url):
-        if await _accepts_anonymous(server):
+        if await _nats.accepts_anonymous(server):
             raise GatewayConfigError(
                 f"{_nats.without_credentials(server)} accepts clients without credentials: "
                 "private channels (executions, balances) would be readable by anyone. Configure "
                 "NATS users and permissions (docs/deployment.md), or pass "
                 "allow_anonymous_private=True (--allow-anonymous-private) to publish anyway"
             )
-
-
-async def _accepts_anonymous(server: str) -> bool:
-    # The NATS protocol by hand (INFO, CONNECT with no credentials, PING): PONG means the
-    # server let us in, -ERR that it did not. A plain socket, so nothing is left open.
-    parts = urlsplit(server if "://" in server else f"nats://{server}")
-    try:
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 4222)
-    except OSError:
-        return False  # unreachable now: the real connection reports it
-    try:
-        async with asyncio.timeout(5.0):
-            await reader.readline()  # INFO
-            writer.write(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
-            await writer.drain()
-            answer = await reader.readline()
-        return answer.startswith(b"PONG")
-    except (OSError, TimeoutError):
-        return False
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
