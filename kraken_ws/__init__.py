@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from .exceptions import (
         AuthenticationError,
+        BatchPartialFailure,
         BookError,
         ChecksumMismatch,
         ConnectError,
@@ -89,6 +90,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     ),
     ".exceptions": (
         "AuthenticationError",
+        "BatchPartialFailure",
         "BookError",
         "ChecksumMismatch",
         "ConnectError",
@@ -133,6 +135,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ApplyResult",
     "AuthenticationError",
+    "BatchPartialFailure",
     "BookError",
     "BookManager",
     "BookResync",
