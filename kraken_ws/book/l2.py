@@ -176,11 +176,13 @@ class OrderBook(BookState):
         else:
             return self._apply_items(message)
         # The engine's one input form (apply_wire): the levels as (price, qty) pairs.
+        bids = data.bids
+        asks = data.asks
         frame = (
             is_snapshot,
             data.symbol,
-            list(map(_pair, data.bids)),
-            list(map(_pair, data.asks)),
+            list(map(_pair, bids)) if bids else (),  # most updates touch one side only
+            list(map(_pair, asks)) if asks else (),
             data.checksum,
             data.timestamp,
         )

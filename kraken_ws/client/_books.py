@@ -6,10 +6,11 @@ I/O: an `asyncio.Event` per book that ``client.book()`` waits on, and the resubs
 when a book's resync is due (built by the protocol, sent by the connection's timer).
 
 It also decides, for each ``book``/``level3`` frame, whether its typed event is needed
-(`LiveBooks.book_frame`): the one place of the rule in docs/books.md#typed-events-of-a-live-book.
+(`LiveBooks.wants_event`): the one place of the rule in docs/books.md#typed-events-of-a-live-book.
 A frame of a *quiet* book (kept by ``client.book()``/``client.level3()``, whose frames nobody
 subscribed to or asked for) that no consumer would take is applied from its plain value
-(`kraken_ws.book.wire`) and never becomes a model; any other frame takes the typed path.
+(`LiveBooks.book_frame`, `kraken_ws.book.wire`) and never becomes a model; any other frame
+takes the typed path, where the same rule decides whether it is emitted (`LiveBooks.feed`).
 """
 
 from __future__ import annotations
