@@ -261,3 +261,41 @@ async def test_the_rule_holds_on_the_typed_path_too(
         queue = client._core.main_queue
         assert queue is not None
         assert not _book_frames([queue.get_nowait() for _ in range(len(queue))])
+
+
+async def test_a_quiet_level3_book_on_the_local_exchange(typed_decodes: list[str]) -> None:
+    # The level3 engine on the fast path, fed by the local exchange's order flow: it stays in
+    # sync (every checksum verified) and no level3 frame becomes a model.
+    from kraken_ws.testing import LocalExchange
+
+    frames = 0
+    enough = asyncio.Event()
+
+    def count(endpoint: str, text: str) -> None:
+        nonlocal frames
+        if endpoint == "l3" and loads(text).get("channel") == "level3":
+            frames += 1
+            if frames >= 8:
+                enough.set()
+
+    async with (
+        LocalExchange(rate=50, seed=7) as ex,
+        KrakenWSClient(
+            ex.api_key,
+            ex.api_secret,
+            ws_url=ex.ws_url,
+            auth_ws_url=ex.auth_ws_url,
+            l3_ws_url=ex.l3_ws_url,
+            rest_url=ex.rest_url,
+            watchdog_timeout=None,
+            ping_interval=None,
+            on_raw_frame=count,
+        ) as client,
+    ):
+        book = await client.level3("BTC/USD", depth=10)
+        async with asyncio.timeout(10 * SCALE):
+            await enough.wait()
+        await client.ping(endpoint="l3")
+        assert book.is_valid
+        assert book.messages_applied >= 8
+        assert "level3" not in typed_decodes
