@@ -176,7 +176,8 @@ class LiveBooks:
         if self.wants_event(channel, symbol):
             return False
         if conn.proto.receive_book(channel, symbol, now=now):
-            event = self.books.feed_wire(frame)
+            # The manager itself, not books.feed_wire: the channel is known here already.
+            event = self.managers[channel].feed_wire(frame)
             # A verified update needs nothing more here (the common case, without _handle).
             if event is not None and (type(event) is not BookUpdated or event.result.snapshot):
                 self._handle((event,))

@@ -393,14 +393,16 @@ class KrakenProtocol:
         """
         self._last_received = now
         self._dead_reported = False
+        if self.subscriptions.get((channel, symbol, ())) is not None:
+            return True  # the usual answer, without a second call
         return self._book_symbol_subscribed(channel, symbol)
 
     def _book_subscribed(self, message: BaseModel) -> bool:
         channel = str(getattr(message, "channel", ""))
-        return all(
-            self._book_symbol_subscribed(channel, getattr(item, "symbol", None))
-            for item in getattr(message, "data", ())
-        )
+        for item in getattr(message, "data", ()):  # a loop: no generator per frame
+            if not self._book_symbol_subscribed(channel, getattr(item, "symbol", None)):
+                return False
+        return True
 
     def _book_symbol_subscribed(self, channel: str, symbol: str | None) -> bool:
         # One rule for typed frames and the fast path: book data needs a subscription.
