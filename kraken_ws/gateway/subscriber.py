@@ -35,15 +35,17 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeAlias, cast
+from typing import Any, Literal, TypeAlias, cast
 
 from pydantic import BaseModel
 
-from ..book.l2 import OrderBook
+from ..book.l2 import ApplyResult, OrderBook
+from ..book.l3 import L3Book
 from ..events import BookResync
 from ..exceptions import DecodeError, InvalidState, KrakenWSError, RequestTimeout
 from ..models.channels.book import BookSnapshot, BookUpdate
-from ..models.common import BOOK_DEPTHS, PRIVATE_CHANNELS
+from ..models.channels.level3 import Level3Snapshot, Level3Update
+from ..models.common import BOOK_DEPTHS, L3_DEPTHS, PRIVATE_CHANNELS
 from ..models.messages import ChannelFrame
 from ..protocol.codec import decode
 from . import _nats
@@ -126,15 +128,40 @@ def _symbol_of(event: object) -> str | None:
     return None
 
 
+BookChannel: TypeAlias = Literal["book", "level3"]
+BookMessage: TypeAlias = BookSnapshot | BookUpdate | Level3Snapshot | Level3Update
+
+
+def _book_message(channel: BookChannel, message: BaseModel) -> BookMessage | None:
+    """``message`` if it is a frame of ``channel``'s books, else ``None``."""
+    if channel == "book" and isinstance(message, BookSnapshot | BookUpdate):
+        return message
+    if channel == "level3" and isinstance(message, Level3Snapshot | Level3Update):
+        return message
+    return None
+
+
+def _apply(book: OrderBook | L3Book, message: BaseModel) -> ApplyResult:
+    # The same engines as the client's: an L2 frame to an OrderBook, a level3 one to an L3Book.
+    if isinstance(book, OrderBook) and isinstance(message, BookSnapshot | BookUpdate):
+        return book.apply(message)
+    if isinstance(book, L3Book) and isinstance(message, Level3Snapshot | Level3Update):
+        return book.apply(message)
+    raise TypeError(f"{type(message).__name__} is not a frame of {book!r}")
+
+
 class _BookFeed:
     """One live book fed from the stream (see the module docstring)."""
 
-    def __init__(self, sub: Subscriber, symbol: str, depth: int) -> None:
+    def __init__(self, sub: Subscriber, channel: BookChannel, symbol: str, depth: int) -> None:
         self.sub = sub
+        self.channel: BookChannel = channel
         self.symbol = symbol
-        self.book = OrderBook(symbol, depth)
-        self.delta_subject = data_subject("book", symbol)
-        self.snap_subject = snapshot_subject("book", symbol)
+        self.book: OrderBook | L3Book = (
+            OrderBook(symbol, depth) if channel == "book" else L3Book(symbol, depth)
+        )
+        self.delta_subject = data_subject(channel, symbol)
+        self.snap_subject = snapshot_subject(channel, symbol)
         self.epoch: str | None = None
         self.conn: str | None = None
         self.seq = 0
@@ -201,7 +228,7 @@ class _BookFeed:
         )
         if not start_seq:
             # No stored snapshot yet: ask for one (the gateway may be up and valid already).
-            self.sub._request_snapshot(self.symbol)
+            self.sub._request_snapshot(self.channel, self.symbol)
 
     def restart(self) -> None:
         """Forget the stream position: the next `start` begins at the newest snapshot."""
@@ -241,11 +268,12 @@ class _BookFeed:
         if not msg.data:
             return
         try:
-            message = decode(msg.data)
+            decoded = decode(msg.data)
         except DecodeError as exc:
             _log.warning("%s: undecodable frame: %s", self.symbol, exc)
             return
-        if not isinstance(message, BookSnapshot | BookUpdate):
+        message = _book_message(self.channel, decoded)
+        if message is None:
             return
         if not self.synced:
             # Waiting for a snapshot: Kraken's own (after a gateway restart or resync) will do.
@@ -263,10 +291,10 @@ class _BookFeed:
             self._lose(f"gateway book {status}")
             return
         self.seq, self.last_stream_seq, self.conn = seq, stream_seq, conn
-        result = self.book.apply(message)
+        result = _apply(self.book, message)
         self.sub._emit(message)
         if not result.checksum_ok:
-            self.sub._emit(BookResync("book", self.symbol, "checksum mismatch"))
+            self.sub._emit(BookResync(self.channel, self.symbol, "checksum mismatch"))
             self._unsync()
             self._resync()
 
@@ -278,7 +306,9 @@ class _BookFeed:
         if self.synced and epoch == self.epoch:
             # A snapshot comes after every delta it holds: one ahead of us means deltas were
             # lost on the way (a stream without a leader for a moment). It is the resync point.
-            self.sub._emit(GatewayGap("book", self.symbol, "missing messages", self.seq + 1, seq))
+            self.sub._emit(
+                GatewayGap(self.channel, self.symbol, "missing messages", self.seq + 1, seq)
+            )
             self._unsync()
         depth = int(headers.get(HDR_DEPTH, "0"))
         if depth and depth != self.book.depth:
@@ -293,22 +323,23 @@ class _BookFeed:
             None if price is None else int(price), None if qty is None else int(qty)
         )
         try:
-            message = decode(msg.data)
+            decoded = decode(msg.data)
         except DecodeError as exc:
             _log.warning("%s: undecodable snapshot: %s", self.symbol, exc)
             return
-        if isinstance(message, BookSnapshot):
+        message = _book_message(self.channel, decoded)
+        if message is not None and message.type == "snapshot":
             self._apply_snapshot(message, epoch, seq, stream_seq, None)
 
     def _apply_snapshot(
         self,
-        message: BookSnapshot | BookUpdate,
+        message: BookMessage,
         epoch: str | None,
         seq: int,
         stream_seq: int,
         conn: str | None,
     ) -> None:
-        result = self.book.apply(message)
+        result = _apply(self.book, message)
         if not result.checksum_ok:
             _log.warning("%s: snapshot failed its checksum; waiting for the next", self.symbol)
             return
@@ -327,11 +358,11 @@ class _BookFeed:
 
     def _lose(self, reason: str) -> None:
         if self.synced:
-            self.sub._emit(BookResync("book", self.symbol, reason))
+            self.sub._emit(BookResync(self.channel, self.symbol, reason))
         self._unsync()
 
     def _gap(self, reason: str, expected: int, received: int) -> None:
-        self.sub._emit(GatewayGap("book", self.symbol, reason, expected, received))
+        self.sub._emit(GatewayGap(self.channel, self.symbol, reason, expected, received))
         self._unsync()
         self._resync()
 
@@ -351,7 +382,7 @@ class _BookFeed:
             if start is not None and start > self.last_stream_seq:
                 await self._consume_from(start)
             else:
-                self.sub._request_snapshot(self.symbol)
+                self.sub._request_snapshot(self.channel, self.symbol)
         except Exception as exc:
             _log.warning("%s: resync failed (%s); waiting for the next snapshot", self.symbol, exc)
 
@@ -388,7 +419,7 @@ class Subscriber:
         self.on_event = on_event
         self._nats_options = dict(nats_options or {})
         self.nc: _nats.Client | None = None
-        self._feeds: dict[str, _BookFeed] = {}
+        self._feeds: dict[tuple[BookChannel, str], _BookFeed] = {}
         self._queues: list[_Queue] = []
         self._main = _Queue(max_queue, None)
         self._queues.append(self._main)
@@ -466,31 +497,60 @@ class Subscriber:
             timeout: Seconds to wait for the snapshot.
 
         Raises:
+            ValueError: ``depth`` is not a book depth.
             InvalidState: The gateway publishes the book at another depth (or it was asked
                 here at another depth).
             RequestTimeout: No verified snapshot within ``timeout``.
         """
-        if depth not in BOOK_DEPTHS:
+        book = await self._live("book", symbol, depth, timeout, BOOK_DEPTHS)
+        assert isinstance(book, OrderBook)
+        return book
+
+    async def level3(self, symbol: str, depth: int = 10, *, timeout: float = 10.0) -> L3Book:
+        """A live order-by-order book of ``symbol`` from the gateway's stream.
+
+        Like ``KrakenWSClient.level3()``; see `book` (the gateway must publish it: its
+        ``level3`` setting).
+
+        Raises:
+            ValueError: ``depth`` is not a level3 depth.
+            InvalidState: The gateway publishes the book at another depth.
+            RequestTimeout: No verified snapshot within ``timeout``.
+        """
+        book = await self._live("level3", symbol, depth, timeout, L3_DEPTHS)
+        assert isinstance(book, L3Book)
+        return book
+
+    async def _live(
+        self,
+        channel: BookChannel,
+        symbol: str,
+        depth: int,
+        timeout: float,
+        depths: tuple[int, ...],
+    ) -> OrderBook | L3Book:
+        if depth not in depths:
             raise ValueError(
-                f"depth {depth!r}: allowed depths are {', '.join(map(str, BOOK_DEPTHS))}"
+                f"{channel} depth {depth!r}: allowed depths are {', '.join(map(str, depths))}"
             )
-        feed = self._feeds.get(symbol)
+        key = (channel, symbol)
+        feed = self._feeds.get(key)
         if feed is not None and feed.book.depth != depth:
-            raise InvalidState(f"{symbol} already has a book of depth {feed.book.depth}")
+            raise InvalidState(f"{symbol} already has a {channel} book of depth {feed.book.depth}")
         try:
             async with asyncio.timeout(timeout):
                 if feed is None:
-                    feed = self._feeds[symbol] = _BookFeed(self, symbol, depth)
+                    feed = self._feeds[key] = _BookFeed(self, channel, symbol, depth)
                     await feed.start()
                 await feed.ready.wait()
         except TimeoutError:
             raise RequestTimeout(
-                f"no verified {symbol} snapshot from the gateway within {timeout}s"
+                f"no verified {channel} snapshot of {symbol} from the gateway within {timeout}s"
             ) from None
         if feed.error is not None:
             error = feed.error
             await feed.stop()
-            del self._feeds[symbol]
+            del self._feeds[key]
             raise error
         return feed.book
 
@@ -501,10 +561,11 @@ class Subscriber:
             return None
         return msg.seq
 
-    def _request_snapshot(self, symbol: str) -> None:
+    def _request_snapshot(self, channel: BookChannel, symbol: str) -> None:
         nc = self.nc
         if nc is not None:
-            self._spawn(nc.publish(SNAPSHOT_REQUEST, symbol.encode()))
+            body = symbol if channel == "book" else f"{channel} {symbol}"
+            self._spawn(nc.publish(SNAPSHOT_REQUEST, body.encode()))
 
     def _spawn(self, awaitable: Any) -> None:
         task = asyncio.ensure_future(awaitable)
@@ -575,7 +636,7 @@ class Subscriber:
         elif symbol is None:
             subject = f"kraken.v2.{channel}.>"
         else:
-            if channel == "book" and symbol in self._feeds:
+            if (channel, symbol) in self._feeds:
                 return  # the live book's feed yields its frames already
             subject = data_subject(channel, symbol)
         await self._core_subscribe(subject, self._on_frame_msg)

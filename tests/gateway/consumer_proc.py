@@ -44,7 +44,7 @@ async def main(url: str, depth: int, symbols: list[str]) -> None:
         targets = await report
         feeds = sub._feeds
         async with asyncio.timeout(60):
-            while any(feeds[s].seq < targets[s] for s in symbols):  # noqa: ASYNC110
+            while any(feeds[("book", s)].seq < targets[s] for s in symbols):  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
         watcher.cancel()
         out = {

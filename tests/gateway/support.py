@@ -25,6 +25,7 @@ def gateway_for(ex: LocalExchange, nats_url: str, **fields: object) -> Gateway:
         ws_url=ex.ws_url,
         auth_ws_url=ex.auth_ws_url,
         rest_url=ex.rest_url,
+        l3_ws_url=ex.l3_ws_url,
         **fields,  # type: ignore[arg-type]
     )
     return Gateway(config, client_options={"reconnect_initial_delay": 0.05})
