@@ -43,6 +43,20 @@ __all__ = ["gateway"]
     callback=_check_depth,
     help="Depth of every --book: 10, 25, 100, 500 or 1000.",
 )
+@click.option(
+    "--level3",
+    "level3",
+    multiple=True,
+    metavar="SYMBOL",
+    help="Publish this order-by-order book (key and secret from the environment).",
+)
+@click.option(
+    "--l3-depth",
+    type=click.Choice(["10", "100", "1000"]),
+    default="10",
+    show_default=True,
+    help="Depth of every --level3.",
+)
 @click.option("--trade", "trades", multiple=True, metavar="SYMBOL", help="Publish trades.")
 @click.option("--ticker", "tickers", multiple=True, metavar="SYMBOL", help="Publish the ticker.")
 @click.option(
@@ -106,7 +120,7 @@ def gateway(**options: Any) -> None:
       kraken-ws gateway --nats-url nats://127.0.0.1:4222 --live --book BTC/USD --trade BTC/USD
       kraken-ws gateway --config gateway.toml
     """  # noqa: D301
-    for name in ("books", "trades", "tickers"):
+    for name in ("books", "level3", "trades", "tickers"):
         if options[name]:
             options[name] = _check_symbols(options[name])
     if not options["nats_url"] and not options["config_file"]:
@@ -138,6 +152,8 @@ async def _kraken_side(options: dict[str, Any]) -> AsyncIterator[dict[str, str]]
                 "auth_ws_url": ex.auth_ws_url,
                 "l3_ws_url": ex.l3_ws_url,
                 "rest_url": ex.rest_url,
+                "key": ex.api_key,  # the embedded exchange's test account
+                "secret": ex.api_secret,
             }
 
 
@@ -167,7 +183,9 @@ async def _gateway(options: dict[str, Any]) -> None:
         for name in ("trades", "tickers", "private"):
             if options[name]:
                 fields[name] = tuple(options[name])
-        if options["private"]:
+        if options["level3"]:
+            fields["level3"] = dict.fromkeys(options["level3"], int(options["l3_depth"]))
+        if (options["private"] or options["level3"]) and "key" not in fields:
             fields["key"] = os.environ.get("KRAKEN_API_KEY", "")
             fields["secret"] = os.environ.get("KRAKEN_API_SECRET", "")
         if options["allow_anonymous_private"]:

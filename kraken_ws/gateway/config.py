@@ -13,6 +13,10 @@ ws_url = "wss://ws.kraken.com/v2"          # optional, as are auth_ws_url, l3_ws
 symbols = ["BTC/USD", "ETH/USD"]
 depth = 100
 
+[[level3]]                                  # order by order; needs the key and secret
+symbols = ["BTC/USD"]
+depth = 10
+
 [trade]
 symbols = ["BTC/USD"]
 
@@ -175,7 +179,7 @@ class GatewayConfig:
         """Build from parsed TOML (see `from_toml`)."""
         env = os.environ if environ is None else environ
         known = {"nats_url", "ws_url", "auth_ws_url", "l3_ws_url", "rest_url"}
-        sections = {"book", "trade", "ticker", "private", "streams"}
+        sections = {"book", "level3", "trade", "ticker", "private", "streams"}
         unknown = set(data) - known - sections
         if unknown:
             raise GatewayConfigError(
@@ -192,6 +196,15 @@ class GatewayConfig:
             for symbol in _strings("book.symbols", table.get("symbols", [])):
                 books[symbol] = depth
         kwargs["books"] = books
+        level3: dict[str, int] = {}
+        l3_tables = data.get("level3", [])
+        if isinstance(l3_tables, Mapping):
+            l3_tables = [l3_tables]
+        for table in l3_tables:
+            depth = table.get("depth", 10)
+            for symbol in _strings("level3.symbols", table.get("symbols", [])):
+                level3[symbol] = depth
+        kwargs["level3"] = level3
         kwargs["trades"] = tuple(
             _strings("trade.symbols", data.get("trade", {}).get("symbols", []))
         )
@@ -200,14 +213,15 @@ class GatewayConfig:
         )
         private = data.get("private", {})
         kwargs["private"] = tuple(_strings("private.channels", private.get("channels", [])))
-        if kwargs["private"]:
+        if kwargs["private"] or level3:
             key_env = private.get("key_env", "KRAKEN_API_KEY")
             secret_env = private.get("secret_env", "KRAKEN_API_SECRET")
             kwargs["key"] = env.get(key_env, "")
             kwargs["secret"] = env.get(secret_env, "")
             if not (kwargs["key"] and kwargs["secret"]):
                 raise GatewayConfigError(
-                    f"private channels need ${key_env} and ${secret_env} in the environment"
+                    f"private channels and level3 need ${key_env} and ${secret_env} in the "
+                    "environment"
                 )
         kwargs["allow_anonymous_private"] = bool(private.get("allow_anonymous", False))
         streams = data.get("streams", {})

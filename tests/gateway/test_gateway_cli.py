@@ -45,6 +45,8 @@ async def test_runs_until_a_signal_and_exits_0(
         str(config),
         "--ticker",
         "BTC/USD",
+        "--level3",
+        "ETH/USD",
         "--health-every",
         "0.5",
         stderr=asyncio.subprocess.PIPE,
@@ -59,17 +61,20 @@ async def test_runs_until_a_signal_and_exits_0(
         assert {(s.channel, s.symbol) for s in report.subscriptions} == {
             ("book", "BTC/USD"),
             ("ticker", "BTC/USD"),
+            ("level3", "ETH/USD"),
         }
-        assert report.connections == {"public": "open"}
+        assert report.connections == {"public": "open", "l3": "open"}
         async with Subscriber(nats_server.url) as sub:
             book = await sub.book("BTC/USD", depth=25)
             assert book.is_valid
+            orders = await sub.level3("ETH/USD", depth=10)
+            assert orders.is_valid
         process.send_signal(sig)
         async with asyncio.timeout(30):
             assert await process.wait() == 0
         assert process.stderr is not None
         err = (await process.stderr.read()).decode()
-        assert "health: public:open nats:up books valid 1/1" in err
+        assert "health: public:open l3:open nats:up books valid 2/2" in err
         await nc.flush()
         assert any(b"GatewayStopped" in e for e in events)
     finally:
