@@ -74,3 +74,25 @@ async def test_one_cluster_node_killed_publishing_and_consuming_go_on(
             for symbol in books:
                 book = await late.book(symbol, depth=25, timeout=20)
                 await until(lambda b=book, s=symbol: same(b, gateway.books[s]), what=symbol)
+
+
+async def test_a_checksum_failure_at_the_gateway_is_followed_by_readers(
+    nats_server: NatsServer,
+) -> None:
+    async with (
+        LocalExchange(rate=None, instruments=instruments(1)) as ex,
+        gateway_for(ex, nats_server.url, books={"S0/USD": 10}) as gateway,
+        Subscriber(nats_server.url) as sub,
+    ):
+        events = aiter(sub.events())
+        book = await sub.book("S0/USD", depth=10)
+        ex.corrupt_next_checksum("S0/USD")
+        await ex.step(1)  # its frame fails the gateway's checksum: readers follow its verdict
+        async with asyncio.timeout(20):
+            resync = await anext(events)
+            while not isinstance(resync, BookResync):
+                resync = await anext(events)
+        assert resync.symbol == "S0/USD"
+        for _ in range(10):
+            await ex.step(1)
+        await until(lambda: same(book, gateway.books["S0/USD"]), what="after the resync")
