@@ -33,12 +33,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from ..book.l2 import OrderBook
 from ..book.l3 import L3Book
+from ..book.live import BookChannel
 from ..client import KrakenWSClient
 from ..client.types import ClientEvent, SubscribeParamsModel, UnsubscribeParamsModel
 from ..events import BookResync, Connected, Disconnected, Endpoint
@@ -90,7 +91,6 @@ __all__ = ["Gateway"]
 
 _log = logging.getLogger("kraken_ws.gateway")
 
-BookChannel = Literal["book", "level3"]
 # Book frames are held until the client has applied them (to know the checksum verdict). Kraken
 # writes "channel" first; a frame that does not start so is found by the full parse instead.
 _HELD = {"public": '{"channel":"book"', "l3": '{"channel":"level3"'}

@@ -35,12 +35,13 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 from pydantic import BaseModel
 
 from ..book.l2 import ApplyResult, OrderBook
 from ..book.l3 import L3Book
+from ..book.live import BookChannel
 from ..events import BookResync
 from ..exceptions import DecodeError, InvalidState, KrakenWSError, RequestTimeout
 from ..models.channels.book import BookSnapshot, BookUpdate
@@ -128,11 +129,10 @@ def _symbol_of(event: object) -> str | None:
     return None
 
 
-BookChannel: TypeAlias = Literal["book", "level3"]
-BookMessage: TypeAlias = BookSnapshot | BookUpdate | Level3Snapshot | Level3Update
+_BookMessage: TypeAlias = BookSnapshot | BookUpdate | Level3Snapshot | Level3Update
 
 
-def _book_message(channel: BookChannel, message: BaseModel) -> BookMessage | None:
+def _book_message(channel: BookChannel, message: BaseModel) -> _BookMessage | None:
     """``message`` if it is a frame of ``channel``'s books, else ``None``."""
     if channel == "book" and isinstance(message, BookSnapshot | BookUpdate):
         return message
@@ -333,7 +333,7 @@ class _BookFeed:
 
     def _apply_snapshot(
         self,
-        message: BookMessage,
+        message: _BookMessage,
         epoch: str | None,
         seq: int,
         stream_seq: int,
