@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import secrets
 import time
@@ -233,17 +232,13 @@ class Gateway:
             for symbol in symbols:
                 self._subs[(channel, symbol)] = _Sub(channel, symbol, endpoint)  # type: ignore[arg-type]
         # events=True: the gateway publishes each book frame from on_event, once the client
-        # has applied it (the client otherwise applies a book nobody reads without a model).
-        # Checked, not assumed: older clients always emit book frames and have no such option.
-        options: dict[str, Any] = {}
-        if "events" in inspect.signature(client.book).parameters:
-            options["events"] = True
+        # has applied it (without it, the client applies a book nobody reads without a model).
         books = await asyncio.gather(
-            *(client.book(s, d, **options) for s, d in config.books.items())  # type: ignore[arg-type]
+            *(client.book(s, d, events=True) for s, d in config.books.items())  # type: ignore[arg-type]
         )
         self.books = {book.symbol: book for book in books}
         l3_books = await asyncio.gather(
-            *(client.level3(s, d, **options) for s, d in config.level3.items())  # type: ignore[arg-type]
+            *(client.level3(s, d, events=True) for s, d in config.level3.items())  # type: ignore[arg-type]
         )
         self.l3_books = {book.symbol: book for book in l3_books}
         if config.trades:
