@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import nats
+
 from kraken_ws.events import BookResync, Disconnected
 from kraken_ws.gateway import Subscriber
+from kraken_ws.gateway.subjects import EVENTS, HDR_BOOK, HDR_EPOCH, HDR_SEQ, data_subject
 from kraken_ws.gateway.testing import NatsCluster, NatsServer
 from kraken_ws.testing import LocalExchange
 
@@ -96,3 +99,48 @@ async def test_a_checksum_failure_at_the_gateway_is_followed_by_readers(
         for _ in range(10):
             await ex.step(1)
         await until(lambda: same(book, gateway.books["S0/USD"]), what="after the resync")
+
+
+async def test_a_readers_own_checksum_failure_resyncs_from_the_bus_not_kraken(
+    nats_server: NatsServer,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    lifecycle: list[bytes] = []
+
+    async def on_event(msg: nats.aio.msg.Msg) -> None:
+        lifecycle.append(msg.data)
+
+    await nc.subscribe(EVENTS, cb=on_event)
+    async with (
+        LocalExchange(rate=None, instruments=instruments(1)) as ex,
+        gateway_for(ex, nats_server.url, books={"S0/USD": 10}) as gateway,
+        Subscriber(nats_server.url) as sub,
+    ):
+        events = aiter(sub.events(channel=None))
+        book = await sub.book("S0/USD", depth=10)
+        for _ in range(5):
+            await ex.step(1)
+        subject = data_subject("book", "S0/USD")
+        feed = sub._feeds[("book", "S0/USD")]
+        await until(lambda: feed.seq == gateway._seq[subject], what="in step")
+        # A frame damaged on the way: the next number, but a checksum no book has.
+        bad = (
+            '{"channel":"book","type":"update","data":[{"symbol":"S0/USD","bids":[],'
+            '"asks":[],"checksum":1,"timestamp":"2026-01-01T00:00:00.000000Z"}]}'
+        )
+        headers = {HDR_EPOCH: gateway.epoch, HDR_SEQ: str(feed.seq + 1), HDR_BOOK: "ok"}
+        await nc.publish(subject, bad.encode(), headers=headers)
+        await nc.flush()
+        async with asyncio.timeout(20):
+            event = await anext(events)
+            while not isinstance(event, BookResync):
+                event = await anext(events)
+        assert event.reason == "checksum mismatch"
+        await until(lambda: book.is_valid, what="resynced from a snapshot on the bus")
+        for _ in range(5):
+            await ex.step(1)
+        await until(lambda: same(book, gateway.books["S0/USD"]), what="equal again")
+        assert gateway.books["S0/USD"].is_valid
+    await nc.close()
+    # Kraken was not asked: the gateway's own book never failed, so it never resubscribed.
+    assert not [e for e in lifecycle if b"BookResync" in e]
