@@ -211,14 +211,12 @@ class LiveBooks:
             snapshot, or a frame too unusual for the fast path).
         """
         self._handle(self.books.feed(message))
-        if type(message) not in _BOOK_FRAMES:
-            return True
-        frame = cast("BookSnapshot | BookUpdate | Level3Snapshot | Level3Update", message)
-        channel = frame.channel
-        if not self._quiet[channel]:
+        quiet = self._quiet
+        if (not quiet["book"] and not quiet["level3"]) or type(message) not in _BOOK_FRAMES:
             return True  # the usual case of the typed path: no quiet book to ask about
+        frame = cast("BookSnapshot | BookUpdate | Level3Snapshot | Level3Update", message)
         items = frame.data
-        return not items or any(self.wants_event(channel, item.symbol) for item in items)
+        return not items or any(self.wants_event(frame.channel, item.symbol) for item in items)
 
     def wants_event(self, channel: BookChannel, symbol: str) -> bool:
         """Whether a ``channel`` frame of ``symbol`` must become a typed event now.
