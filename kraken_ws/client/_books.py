@@ -7,10 +7,12 @@ when a book's resync is due (built by the protocol, sent by the connection's tim
 
 It also decides, for each ``book``/``level3`` frame, whether its typed event is needed
 (`LiveBooks.wants_event`): the one place of the rule in docs/books.md#typed-events-of-a-live-book.
-A frame of a *quiet* book (kept by ``client.book()``/``client.level3()``, whose frames nobody
-subscribed to or asked for) that no consumer would take is applied from its plain value
-(`LiveBooks.book_frame`, `kraken_ws.book.wire`) and never becomes a model; any other frame
-takes the typed path, where the same rule decides whether it is emitted (`LiveBooks.feed`).
+A plain frame (`kraken_ws.book.wire`) of a symbol whose book is tracked goes straight from the
+connection to its book (`LiveBooks.book_frame`): a frame of a *quiet* book (kept by
+``client.book()``/``client.level3()``, whose frames nobody subscribed to or asked for) that no
+consumer would take never becomes a model; any other is validated and emitted from there. A
+frame too unusual for `kraken_ws.book.wire` takes the typed path, where the same rule decides
+whether it is emitted (`LiveBooks.feed`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
 from ..models.channels.book import BookSnapshot, BookUpdate
 from ..models.channels.level3 import Level3Snapshot, Level3Update
+from ..protocol import codec
 from ._connection import Connection
 from ._queue import EventQueue
 from .types import ClientEvent
@@ -152,7 +155,15 @@ class LiveBooks:
             self._quiet[key[0]].discard(key[1])
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """Apply a parsed frame without its model if it is a plain frame of a quiet book.
+        """Apply a parsed plain book frame (`kraken_ws.book.wire.read`) straight to its book.
+
+        The one place that routes a ``book``/``level3`` frame past the protocol's general
+        dispatch. A frame of a quiet book that no consumer takes (`wants_event`) becomes no model
+        at all. Any other plain frame is validated into its model (which accepts it: `read`
+        accepts nothing its model refuses) for the consumers, while the engine is fed the same
+        wire values, and the model goes to `BooksOwner.emit` directly: what the typed path
+        (``receive_message``, ``ChannelData``, ``protocol_event``, `feed`) does for it, in that
+        order (apply, resync events, then the frame), at a third of the calls.
 
         Args:
             conn: The connection it came on.
@@ -160,27 +171,31 @@ class LiveBooks:
             now: Current time.
 
         Returns:
-            ``True`` when the frame was handled here (applied without a model, or refused as
-            unsubscribed by the protocol); ``False``: take the typed path, because it is no
-            plain book frame (`kraken_ws.book.wire.read`), its book is not quiet, or a
-            consumer takes its event (`wants_event`).
+            ``True`` when the frame was handled here (applied, or refused as unsubscribed by
+            the protocol); ``False``: take the typed path, because no book is tracked or it is
+            no plain book frame.
         """
-        quiet = self._quiet
-        if not quiet["book"] and not quiet["level3"]:
-            return False  # no quiet book: not even worth reading the frame's shape
+        if not self._ready:
+            return False  # no live book: not even worth reading the frame's shape
         frame = read_wire(obj)
         if frame is None:
             return False
         channel: BookChannel = "book" if type(frame) is L2Frame else "level3"
         symbol = frame.symbol
+        message: BaseModel | None = None
         if self.wants_event(channel, symbol):
-            return False
+            # Looked up on the module at each call: tests count the frames validated.
+            message = codec.decode_object(obj)
+            if type(message) not in _BOOK_FRAMES:  # pragma: no cover (read's guarantee)
+                return False
         if conn.proto.receive_book(channel, symbol, now=now):
             # The manager itself, not books.feed_wire: the channel is known here already.
             event = self.managers[channel].feed_wire(frame)
             # A verified update needs nothing more here (the common case, without _handle).
             if event is not None and (type(event) is not BookUpdated or event.result.snapshot):
                 self._handle((event,))
+            if message is not None:
+                self.owner.emit(cast("ClientEvent", message))
         return True
 
     async def wait_valid(

@@ -106,7 +106,9 @@ class ConnectionOwner(Protocol):
         ...
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """Apply a parsed frame without its model if it is a quiet book's (`kraken_ws.book.wire`).
+        """Apply a parsed plain book frame straight to its book (`kraken_ws.book.wire`).
+
+        Its typed event, if a consumer takes it, is emitted from there too.
 
         Returns:
             Whether it was handled so; ``False``: validate it on the typed path.
@@ -330,9 +332,10 @@ class Connection:
                 await timer
 
     def _receive(self, text: str) -> None:
-        # proto.receive_text, split in two so that a book frame nobody reads as a typed event
-        # skips the models: parse once (exact decimals, bounds), let the owner apply a plain
-        # frame of a quiet book (kraken_ws.book.wire decides what is plain), else validate.
+        # proto.receive_text, split in two so that a plain book frame goes straight to its
+        # book (and skips the models when nobody reads it as a typed event): parse once (exact
+        # decimals, bounds), let the owner take a plain book frame (kraken_ws.book.wire decides
+        # what is plain), else validate.
         now = self.owner.clock()
         try:
             obj = codec.parse(text)

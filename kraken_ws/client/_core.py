@@ -245,7 +245,8 @@ class ClientCore:
         if self.on_event is not None:
             try:
                 result = self.on_event(event)
-                if inspect.isawaitable(result):
+                # None first: a plain callback's answer, for every event (isawaitable costs more).
+                if result is not None and inspect.isawaitable(result):
                     self.spawn(result)
             except Exception:
                 _log.exception("on_event callback failed")
@@ -326,7 +327,7 @@ class ClientCore:
             self.orders.sequence_gap(conn, event)
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """A parsed frame: the live books apply it without a model if it is a quiet book's."""
+        """A parsed frame: the live books take a plain book frame (`LiveBooks.book_frame`)."""
         return self.live.book_frame(conn, obj, now)
 
     def _channel_data(self, message: BaseModel) -> None:
