@@ -199,6 +199,28 @@ async def test_a_quiet_book_resyncs_on_a_mismatch(
         assert "book" not in typed_decodes
 
 
+async def test_a_loud_book_mismatch_gives_the_resync_then_the_frame(
+    fake: FakeKraken, typed_decodes: list[str]
+) -> None:
+    # A plain frame of a book whose events are wanted goes straight to its book too: the order
+    # the typed path gives (the book applied, its BookResync, then the frame as an event).
+    got: list[Any] = []
+    async with _client(fake, on_event=got.append) as client:
+        book = await client.book("BTC/USD", events=True)
+        mark = len(got)
+        frame = book_frame("BTC/USD", "update", [("100.0", "5.0")], [], checksum=1)
+        for conn in fake.conns["public"]:
+            await conn.send(frame)
+        await client.ping()
+        tail = [e for e in got[mark:] if isinstance(e, BookResync | BookUpdate)]
+        assert [type(e) for e in tail] == [BookResync, BookUpdate]
+        assert tail[1] == codec.decode(frame)
+        assert typed_decodes.count("book") >= 2  # the snapshot and this update, validated
+        again = await client.book("BTC/USD")
+        assert again is book
+        assert book.is_valid
+
+
 async def test_an_unsubscribed_symbol_is_refused_on_the_fast_path_too(fake: FakeKraken) -> None:
     async with _client(fake) as client:
         await client.book("BTC/USD")
