@@ -321,3 +321,48 @@ async def test_a_quiet_level3_book_on_the_local_exchange(typed_decodes: list[str
         assert book.is_valid
         assert book.messages_applied >= 8
         assert "level3" not in typed_decodes
+
+
+async def test_a_loud_level3_book_emits_what_decode_gives() -> None:
+    # level3(events=True) on the local exchange: every level3 frame reaches on_event as the
+    # model decode() gives for its text (straight route to the book, validated once), and the
+    # book stays in sync.
+    from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
+    from kraken_ws.testing import LocalExchange
+
+    texts: list[str] = []
+    events: list[Any] = []
+    enough = asyncio.Event()
+
+    def raw(endpoint: str, text: str) -> None:
+        if endpoint == "l3" and loads(text).get("channel") == "level3":
+            texts.append(text)
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, Level3Snapshot | Level3Update):
+            events.append(event)
+            if len(events) >= 8:
+                enough.set()
+
+    async with (
+        LocalExchange(rate=50, seed=7) as ex,
+        KrakenWSClient(
+            ex.api_key,
+            ex.api_secret,
+            ws_url=ex.ws_url,
+            auth_ws_url=ex.auth_ws_url,
+            l3_ws_url=ex.l3_ws_url,
+            rest_url=ex.rest_url,
+            watchdog_timeout=None,
+            ping_interval=None,
+            on_raw_frame=raw,
+            on_event=on_event,
+        ) as client,
+    ):
+        book = await client.level3("BTC/USD", depth=10, events=True)
+        async with asyncio.timeout(10 * SCALE):
+            await enough.wait()
+        await client.ping(endpoint="l3")
+        assert book.is_valid
+        assert type(events[0]) is Level3Snapshot
+        assert events == [codec.decode(text) for text in texts]
