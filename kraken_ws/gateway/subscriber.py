@@ -90,6 +90,13 @@ class _Queue:
         self.ready = asyncio.Event()
         self.closed = False
         self.dropped = 0
+        self.subject: str | None = None
+        self.error: BaseException | None = None
+
+    def fail(self, error: BaseException) -> None:
+        """End the queue with ``error`` (its reader gets it at the next event)."""
+        self.error = error
+        self.ready.set()
 
     def put(self, event: SubscriberEvent) -> None:
         if self.closed or (self.accept is not None and not self.accept(event)):
@@ -110,11 +117,19 @@ class _Queue:
 
     async def get(self) -> SubscriberEvent:
         while not self.items:
+            if self.error is not None:
+                raise self.error
             if self.closed:
                 raise StopAsyncIteration
             self.ready.clear()
             await self.ready.wait()
         return self.items.popleft()
+
+
+def _refuses(error: str, subject: str) -> bool:
+    # nats-py reports the server's -ERR in lower case.
+    error = error.lower()
+    return "permissions violation for subscription" in error and f'"{subject.lower()}"' in error
 
 
 def _symbol_of(event: object) -> str | None:
@@ -480,8 +495,15 @@ class Subscriber:
         return self._client().jetstream()
 
     async def _on_error(self, error: Exception) -> None:
-        self._errors.append(str(error))
+        text = str(error)
+        self._errors.append(text)
         _log.warning("nats: %s", error)
+        # The server may refuse a subscription after the round trip that checked it: the
+        # stream reading that subject ends with the refusal instead of waiting forever.
+        for queue in self._queues:
+            if queue.subject is not None and _refuses(text, queue.subject):
+                self._core_subs.pop(queue.subject, None)
+                queue.fail(GatewayPermissionError(f"{queue.subject}: {text}"))
 
     # --- books ----------------------------------------------------------------------------------
 
@@ -621,14 +643,14 @@ class Subscriber:
         self, queue: _Queue, channel: str | None, symbol: str | None
     ) -> AsyncIterator[SubscriberEvent]:
         try:
-            await self._subscribe_channel(channel, symbol)
+            queue.subject = await self._subscribe_channel(channel, symbol)
         except BaseException:
             self._queues.remove(queue)
             raise
         async for event in self._iterate(queue, remove=True):
             yield event
 
-    async def _subscribe_channel(self, channel: str | None, symbol: str | None) -> None:
+    async def _subscribe_channel(self, channel: str | None, symbol: str | None) -> str | None:
         if channel in PRIVATE_CHANNELS:
             subject = private_subject(channel)
         elif channel is None:
@@ -637,9 +659,10 @@ class Subscriber:
             subject = f"kraken.v2.{channel}.>"
         else:
             if (channel, symbol) in self._feeds:
-                return  # the live book's feed yields its frames already
+                return None  # the live book's feed yields its frames already
             subject = data_subject(channel, symbol)
         await self._core_subscribe(subject, self._on_frame_msg)
+        return subject
 
     async def _core_subscribe(self, subject: str, cb: Callable[[_nats.Msg], Any]) -> None:
         if subject in self._core_subs:
@@ -649,7 +672,7 @@ class Subscriber:
         self._core_subs[subject] = await nc.subscribe(subject, cb=cb)
         await nc.flush()
         await asyncio.sleep(0)
-        refused = [e for e in self._errors[before:] if "ermission" in e and subject in e]
+        refused = [e for e in self._errors[before:] if _refuses(e, subject)]
         if refused:
             sub = self._core_subs.pop(subject)
             with contextlib.suppress(Exception):
@@ -698,7 +721,10 @@ class Subscriber:
                 private_subject(channel), durable=durable, stream=PRIVATE_STREAM
             )
         except Exception as exc:
-            if "ermission" in str(exc) or any("ermission" in e for e in self._errors):
+            refused = [str(exc), *self._errors]
+            if any(
+                "permission" in e.lower() and PRIVATE_STREAM.lower() in e.lower() for e in refused
+            ):
                 raise GatewayPermissionError(f"{private_subject(channel)}: {exc}") from exc
             raise
         while self.nc is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -35,6 +36,11 @@ async def _buy(client: KrakenWSClient, qty: str) -> None:
     )
 
 
+def _trades(event: object) -> list[str]:
+    data = getattr(event, "data", [])
+    return [e.exec_id for e in data if e.exec_type == "trade" and e.exec_id]
+
+
 async def test_private_channels_are_refused_on_an_anonymous_server(
     nats_server: NatsServer,
 ) -> None:
@@ -65,15 +71,18 @@ async def test_fills_reach_the_durable_reader_and_nobody_else(secured_nats: Nats
             fills: list[str] = []
             async with Subscriber(secured_nats.url_for(*TRADER)) as trader:
                 await _buy(trader_client, "0.01")
-                async for event in trader.events(channel="executions", durable="risk"):
-                    assert isinstance(event, ExecutionsSnapshot | ExecutionsUpdate)
-                    fills += [e.exec_id for e in event.data if e.exec_type == "trade" and e.exec_id]
-                    if fills:
-                        break
+                stream = aiter(trader.events(channel="executions", durable="risk"))
+                async with asyncio.timeout(30):
+                    while not fills:
+                        event = await anext(stream)
+                        assert isinstance(event, ExecutionsSnapshot | ExecutionsUpdate)
+                        fills += _trades(event)
+                await stream.aclose()
             # Fills while the reader is away are delivered when it comes back.
             await _buy(trader_client, "0.02")
             async with Subscriber(secured_nats.url_for(*TRADER)) as trader:
-                async for event in trader.events(channel="executions", durable="risk"):
-                    new = [e.exec_id for e in event.data if e.exec_type == "trade" and e.exec_id]
-                    if [f for f in new if f not in fills]:
-                        break
+                stream = aiter(trader.events(channel="executions", durable="risk"))
+                async with asyncio.timeout(30):
+                    while not [f for f in _trades(await anext(stream)) if f not in fills]:
+                        pass
+                await stream.aclose()
