@@ -6,11 +6,13 @@ Needs the ``nats`` extra (``pip install 'kraken-ws[nats]'``). What lives here:
   ``kraken.v2.<channel>.<SYMBOL>`` with receive time, connection sequence and checksum
   verdict in headers, the verified books as stored snapshots, lifecycle events and health;
   `GatewayConfig` (``config``) says what, from flags or TOML.
-* `Subscriber` (``subscriber``): the same typed events and live verified `OrderBook` objects as
-  the client, read from the bus; late joiners start from a stored snapshot with no gap.
+* `Subscriber` (``subscriber``): the same typed events and live verified `OrderBook` and
+  `L3Book` objects as the client, read from the bus; late joiners start from a stored snapshot
+  with no gap.
 * ``subjects`` (the subject layout, stream and header names), ``events`` (lifecycle events on
-  the bus), ``health``, ``snapshot`` (a book as a snapshot frame) and ``testing`` (a real
-  ``nats-server`` for tests: `NatsServer`, `NatsCluster`).
+  the bus), ``health``, ``snapshot`` (a book as a snapshot frame), ``outbox`` (the ordered
+  publisher and the acknowledged queue of account data) and ``testing`` (a real
+  ``nats-server`` for tests: `NatsServer`, `NatsCluster`, `secured_config`).
 
 See docs/deployment.md for the deployment, subject layout, retention and failure behaviour.
 """
