@@ -30,12 +30,13 @@ as the models keep them aside (``extra="allow"``) and the engines never read the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeAlias
 
-__all__ = ["L2Frame", "L3Entry", "L3Frame", "WireFrame", "read"]
+__all__ = ["L2Frame", "L3Entry", "L3Frame", "WireFrame", "match", "read"]
 
 _CHECKSUM_MAX = 0xFFFFFFFF
 _EVENTS = frozenset({"add", "modify", "delete"})
@@ -169,6 +170,65 @@ def read(obj: Any) -> WireFrame | None:
     if l3_asks is None:
         return None
     return _tuple_new(L3Frame, (snapshot, symbol, l3_bids, l3_asks, checksum, timestamp))
+
+
+# --- match: the common book frame straight from its text ---------------------------------------
+#
+# Nearly every frame of a live book is one shape: compact JSON, keys in Kraken's order, numbers
+# written with a point and no exponent. For those, one regular expression both checks the whole
+# grammar and captures what the engine reads, and the numbers become ``Decimal(text)`` (the wire
+# text itself, as the parser keeps it): about 2.5 µs instead of parse + read's 3.8. Anything
+# else, a space, another key order, an escape, an exponent, an int, a missing timestamp, a
+# longer frame, does not match, and the frame takes parse + read as before.
+#
+# What it accepts is valid JSON that `read(parse(text))` turns into the same L2Frame, so never
+# anything the model refuses: a string of printable ASCII without quote or backslash (no escape
+# to decode, no control character), numbers of the JSON grammar with a fraction (``Decimal`` in
+# jiter's decimal mode, not ``int``), no sign, no leading zero, at most 100 digits on either side
+# of the point (inside the bound of kraken_ws.protocol._json: 200 significant digits, exponents
+# within ±100), a checksum of at most 10 digits checked against 2**32 - 1 below. Its cost is
+# linear in the text: every quantifier is possessive (no backtracking into it) and each
+# repetition starts with a literal its neighbour cannot begin with.
+_NUMBER = r"(?:0|[1-9][0-9]{0,99}+)\.[0-9]{1,100}+"
+_LEVEL = r'\{"price":' + _NUMBER + r',"qty":' + _NUMBER + r"\}"
+_LEVELS = r"(?:" + _LEVEL + r"(?:," + _LEVEL + r")*+)?+"
+_STRING = r"[ !#-\[\]-~]*+"  # printable ASCII but " and \
+_L2_TEXT = re.compile(
+    r'\{"channel":"book","type":"(update|snapshot)","data":\[\{"symbol":"(' + _STRING + r')",'
+    r'"bids":\[(' + _LEVELS + r')\],"asks":\[(' + _LEVELS + r")\],"
+    r'"checksum":(0|[1-9][0-9]{0,9}+),"timestamp":"(' + _STRING + r')"\}\]\}'
+).fullmatch
+_PRICE_QTY = re.compile(r'"price":([0-9.]++),"qty":([0-9.]++)').findall
+# Longer frames may hold more levels than codec.MAX_ITEMS allows (parse refuses those): they take
+# the general path, which counts. Live updates are a few hundred characters.
+_MATCH_MAX = 30_000
+
+
+def match(text: str) -> L2Frame | None:
+    """A ``book`` frame's engine input read from its text, or ``None``: take `read`'s path.
+
+    Args:
+        text: A frame's text.
+
+    Returns:
+        The `L2Frame` that ``read(parse(text))`` would return, when the text is a ``book``
+        snapshot or update in Kraken's compact form (see the comment above); else ``None``,
+        whatever the frame is (the general path decides about it).
+    """
+    if len(text) > _MATCH_MAX:
+        return None
+    found = _L2_TEXT(text)
+    if found is None:
+        return None
+    kind, symbol, bids, asks, checksum_text, timestamp = found.groups()
+    checksum = int(checksum_text)
+    if checksum > _CHECKSUM_MAX:
+        return None
+    bid_levels = [(_D(p), _D(q)) for p, q in _PRICE_QTY(bids)] if bids else _NO_LEVELS
+    ask_levels = [(_D(p), _D(q)) for p, q in _PRICE_QTY(asks)] if asks else _NO_LEVELS
+    return _tuple_new(
+        L2Frame, (kind == "snapshot", symbol, bid_levels, ask_levels, checksum, timestamp)
+    )
 
 
 def _entries(entries: list[Any], snapshot: bool) -> list[L3Entry] | None:

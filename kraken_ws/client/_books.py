@@ -29,7 +29,8 @@ from ..book.l3 import L3Book
 from ..book.live import BookChannel
 from ..book.live import LiveBooks as PureLiveBooks
 from ..book.manager import BookEvent, BookUpdated, ResyncNeeded
-from ..book.wire import L2Frame
+from ..book.wire import L2Frame, WireFrame
+from ..book.wire import match as match_wire
 from ..book.wire import read as read_wire
 from ..events import BookResync, Endpoint
 from ..exceptions import InvalidState, RequestTimeout
@@ -155,7 +156,7 @@ class LiveBooks:
             self._quiet[key[0]].discard(key[1])
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """Apply a parsed plain book frame (`kraken_ws.book.wire.read`) straight to its book.
+        """Apply a plain book frame (`kraken_ws.book.wire`) straight to its book.
 
         The one place that routes a ``book``/``level3`` frame past the protocol's general
         dispatch. A frame of a quiet book that no consumer takes (`wants_event`) becomes no model
@@ -167,7 +168,9 @@ class LiveBooks:
 
         Args:
             conn: The connection it came on.
-            obj: The frame's value from `kraken_ws.protocol.codec.parse`.
+            obj: The frame's text (tried first: a plain update of a quiet book is matched
+                from its text, `kraken_ws.book.wire.match`, and never parsed), or its value from
+                `kraken_ws.protocol.codec.parse` (then `kraken_ws.book.wire.read`).
             now: Current time.
 
         Returns:
@@ -177,17 +180,32 @@ class LiveBooks:
         """
         if not self._ready:
             return False  # no live book: not even worth reading the frame's shape
-        frame = read_wire(obj)
-        if frame is None:
-            return False
-        channel: BookChannel = "book" if type(frame) is L2Frame else "level3"
-        symbol = frame.symbol
+        channel: BookChannel
+        frame: WireFrame | None
         message: BaseModel | None = None
-        if self.wants_event(channel, symbol):
-            # Looked up on the module at each call: tests count the frames validated.
-            message = codec.decode_object(obj)
-            if type(message) not in _BOOK_FRAMES:  # pragma: no cover (read's guarantee)
+        if type(obj) is str:
+            # The text, before any parse: only a quiet book's frame can skip the parse (a typed
+            # event is built from the parsed value), so with none the text is not even matched.
+            if not self._quiet["book"]:
                 return False
+            frame = match_wire(obj)
+            if frame is None:
+                return False
+            channel = "book"
+            symbol = frame.symbol
+            if self.wants_event(channel, symbol):
+                return False  # the caller parses it and comes back with the value
+        else:
+            frame = read_wire(obj)
+            if frame is None:
+                return False
+            channel = "book" if type(frame) is L2Frame else "level3"
+            symbol = frame.symbol
+            if self.wants_event(channel, symbol):
+                # Looked up on the module at each call: tests count the frames validated.
+                message = codec.decode_object(obj)
+                if type(message) not in _BOOK_FRAMES:  # pragma: no cover (read's guarantee)
+                    return False
         if conn.proto.receive_book(channel, symbol, now=now):
             # The manager itself, not books.feed_wire: the channel is known here already.
             event = self.managers[channel].feed_wire(frame)

@@ -106,7 +106,10 @@ class ConnectionOwner(Protocol):
         ...
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """Apply a parsed plain book frame straight to its book (`kraken_ws.book.wire`).
+        """Apply a plain book frame straight to its book (`kraken_ws.book.wire`).
+
+        Offered the frame's text first (``obj`` a ``str``: a quiet book's plain update is
+        matched from it, never parsed), then, if that returned ``False``, its parsed value.
 
         Its typed event, if a consumer takes it, is emitted from there too.
 
@@ -337,6 +340,8 @@ class Connection:
         # decimals, bounds), let the owner take a plain book frame (kraken_ws.book.wire decides
         # what is plain), else validate.
         now = self.owner.clock()
+        if self.owner.book_frame(self, text, now):
+            return  # a plain update of a quiet book, matched from its text: not even parsed
         try:
             obj = codec.parse(text)
         except DecodeError as exc:

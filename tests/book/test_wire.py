@@ -11,6 +11,7 @@ Two promises, checked on every recorded stream of tests/data/ and on generated o
 from __future__ import annotations
 
 import random
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kraken_ws.book import BookEvent, BookManager, BookUpdated, L3Book, OrderBook, ResyncNeeded
-from kraken_ws.book.wire import L2Frame, L3Frame, WireFrame, read
+from kraken_ws.book.wire import L2Frame, L3Frame, WireFrame, match, read
+from kraken_ws.exceptions import DecodeError
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.models.channels.level3 import Level3Snapshot, Level3Update
 from kraken_ws.models.messages import UnknownMessage
@@ -444,3 +446,155 @@ def test_generated_l3_streams_agree(stream: tuple[int, list[Any]]) -> None:
         manager.track("X/Y", depth, level3=True)
     run_both(frames, typed, fast)
     assert fast.resync_due(0.0) == typed.resync_due(0.0)
+
+
+# --- match: the text of a plain book frame, never parsed --------------------------------------
+
+
+def _texts(name: str) -> list[str]:
+    path = DATA / name
+    if name.endswith(".json"):
+        return [dumps(obj) for obj in _pks_frames(path)]
+    return [line for line in path.read_text().splitlines() if line.strip()]
+
+
+def _decimals_text(frame: L2Frame) -> Any:
+    return [[(type(p), str(p), type(q), str(q)) for p, q in side] for side in frame[2:4]]
+
+
+def assert_match_agrees(text: str) -> L2Frame | None:
+    """``match`` returns ``None`` or exactly what ``read(parse(text))`` returns, digits included."""
+    matched = match(text)
+    if matched is None:
+        return None
+    obj = parse(text)  # a matched text parses (no DecodeError)...
+    frame = read(obj)
+    assert type(frame) is L2Frame
+    assert matched == frame  # ...into the same frame
+    assert _decimals_text(matched) == _decimals_text(frame)
+    assert type(matched.checksum) is int
+    assert_model_agrees(obj, frame)  # which its model holds too
+    return matched
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_recorded_frames_match_as_they_read(name: str) -> None:
+    texts = _texts(name)
+    matched = [text for text in texts if assert_match_agrees(text) is not None]
+    books = [t for t in texts if t.startswith('{"channel":"book","type":') and '"timestamp"' in t]
+    if name.endswith(".jsonl"):
+        # Kraken's own frames are in the one shape match knows (compact, keys in order); the
+        # hand-written vectors' snapshots lack a timestamp and take parse + read.
+        assert len(matched) == len(books)
+
+
+@settings(max_examples=600, deadline=None)
+@given(frames())
+def test_match_takes_only_what_read_takes_with_the_same_values(obj: Any) -> None:
+    assert_match_agrees(dumps(obj))
+
+
+_TOKENS = st.sampled_from(
+    [" ", '"', "\\", "\\u0041", "\\n", "\x00", "\x7f", "é", "e", "E", "e5", "E-3", "-", "+",
+     "0", "00", "1", ".", ",", "{", "}", "[", "]", ":", "null", "true", "NaN", "Infinity",
+     "9" * 120, "0" * 120, '"price"', '"qty"', '"x":1,']
+)  # fmt: skip
+
+
+@st.composite
+def near_misses(draw: Any) -> str:
+    # A plain frame's text, then one to three edits where the grammar is easiest to get wrong:
+    # whitespace, escapes, exponents, signs, leading zeros, huge numbers, keys, brackets.
+    text = dumps(
+        {
+            "channel": "book",
+            "type": draw(st.sampled_from(["update", "snapshot"])),
+            "data": [
+                {
+                    "symbol": draw(st.sampled_from(["BTC/USD", "A", ""])),
+                    "bids": [
+                        {"price": draw(_decimals), "qty": draw(_decimals)}
+                        for _ in range(draw(st.integers(0, 2)))
+                    ],
+                    "asks": [
+                        {"price": draw(_decimals), "qty": draw(_decimals)}
+                        for _ in range(draw(st.integers(0, 2)))
+                    ],
+                    "checksum": draw(_checksums),
+                    "timestamp": "2026-01-01T00:00:00.000000Z",
+                }
+            ],
+        }
+    )
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(text)))
+        j = draw(st.integers(i, min(len(text), i + 3)))
+        text = text[:i] + draw(st.one_of(st.just(""), _TOKENS)) + text[j:]
+    return text
+
+
+@settings(max_examples=1500, deadline=None)
+@given(near_misses())
+def test_near_misses_match_identically_or_not_at_all(text: str) -> None:
+    try:
+        parse(text)
+    except DecodeError:
+        assert match(text) is None  # what the parser refuses is never matched
+        return
+    assert_match_agrees(text)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1",
+        "01.5",
+        "1.5e3",
+        "1.5E+3",
+        "-1.5",
+        "+1.5",
+        ".5",
+        "1.",
+        "1" * 101 + ".5",
+        "1." + "5" * 101,
+    ],
+)
+def test_numbers_match_refuses(number: str) -> None:
+    text = (
+        '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":%s,'
+        '"qty":2.0}],"asks":[],"checksum":5,"timestamp":"t"}]}'
+    )
+    assert match(text % number) is None
+    assert match(text % "1.5") is not None
+
+
+def test_match_refuses_checksums_over_32_bits_and_long_frames() -> None:
+    text = (
+        '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],'
+        '"checksum":%d,"timestamp":"t"}]}'
+    )
+    assert match(text % 0xFFFFFFFF) is not None
+    assert match(text % 2**32) is None
+    level = '{"price":1.0,"qty":1.0}'
+    long = text.replace('"bids":[]', '"bids":[' + ",".join([level] * 2000) + "]") % 5
+    assert match(long) is None  # over 30,000 characters: parse counts its items
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ('{"price":1.0,"qty":1.0},' * 1200)[:29_000] + "x",  # fails at the very end
+        ",".join(["{" + '"price":' + "9" * 99 + "." + "9" * 99 + ',"qty":1.0}'] * 130) + ",",
+        "1" * 29_500,
+        '{"price":' + "1" * 29_000,
+    ],
+)
+def test_match_costs_linear_time_on_hostile_text(body: str) -> None:
+    # Possessive quantifiers: no backtracking, whatever a long text holds. A backtracking
+    # pattern takes seconds on these; the bound is generous for a loaded machine.
+    text = '{"channel":"book","type":"update","data":[{"symbol":"X","bids":[' + body
+    for tail in ("", '],"asks":[],"checksum":5,"timestamp":"t"}]}'):
+        started = time.perf_counter()
+        for _ in range(10):
+            assert match(text + tail) is None
+        assert time.perf_counter() - started < 0.5
