@@ -637,13 +637,17 @@ class Subscriber:
 
         queue = _Queue(self.max_queue, accept)
         self._queues.append(queue)
-        return self._subscribed_then(queue, channel, symbol)
+        # The subscription is sent now, not at the first iteration: frames published from
+        # here on are queued (as client.events() starts "now"), and a refusal is raised by
+        # the first iteration.
+        subscribing = asyncio.ensure_future(self._subscribe_channel(channel, symbol))
+        return self._subscribed_then(queue, subscribing)
 
     async def _subscribed_then(
-        self, queue: _Queue, channel: str | None, symbol: str | None
+        self, queue: _Queue, subscribing: asyncio.Future[str | None]
     ) -> AsyncIterator[SubscriberEvent]:
         try:
-            queue.subject = await self._subscribe_channel(channel, symbol)
+            queue.subject = await subscribing
         except BaseException:
             self._queues.remove(queue)
             raise
@@ -682,6 +686,8 @@ class Subscriber:
     async def _on_frame_msg(self, msg: _nats.Msg) -> None:
         if not msg.data:
             return  # a gateway marker (book lost), not a frame
+        if any(msg.subject == feed.delta_subject for feed in self._feeds.values()):
+            return  # a live book's frame: its feed yields it, verified, once
         try:
             message = decode(msg.data)
         except DecodeError as exc:

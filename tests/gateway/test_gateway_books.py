@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import nats
 import pytest
 
@@ -15,6 +17,13 @@ from kraken_ws.testing import LocalExchange
 from .support import gateway_for, instruments, same, until
 
 SYMBOLS = ["S0/USD", "S1/USD", "S2/USD"]
+
+
+async def _drive(ex: LocalExchange) -> None:
+    """Move the market every 20 ms until cancelled."""
+    while True:
+        await ex.step(1)
+        await asyncio.sleep(0.02)
 
 
 async def test_frames_go_out_as_their_wire_text_with_headers(nats_server: NatsServer) -> None:
@@ -138,11 +147,16 @@ async def test_events_yield_typed_frames(nats_server: NatsServer) -> None:
         Subscriber(nats_server.url) as sub,
     ):
         it = aiter(sub.events(channel="book", symbol="S0/USD"))
-        for _ in range(3):
-            await ex.step(1)
-        event = await anext(it)
-        while not isinstance(event, BookUpdate):  # the snapshot may still be on its way
-            event = await anext(it)
+        # The market moves on its own meanwhile: a step taken before the subscription reached
+        # the server would be missed, and the stream starts "now".
+        driver = asyncio.create_task(_drive(ex))
+        try:
+            async with asyncio.timeout(20):
+                event = await anext(it)
+                while not isinstance(event, BookUpdate):  # the snapshot may be on its way
+                    event = await anext(it)
+        finally:
+            driver.cancel()
         assert event.data[0].symbol == "S0/USD"
         await it.aclose()
 
@@ -168,3 +182,24 @@ async def test_a_subscriber_restarts_with_the_same_book_objects(nats_server: Nat
         finally:
             await sub.close()
     assert any(isinstance(e, BookUpdate) for e in seen)
+
+
+async def test_a_live_books_frames_are_yielded_once(nats_server: NatsServer) -> None:
+    async with (
+        LocalExchange(rate=None, instruments=instruments(1)) as ex,
+        gateway_for(ex, nats_server.url, books={"S0/USD": 10}),
+        Subscriber(nats_server.url) as sub,
+    ):
+        await sub.book("S0/USD", depth=10)
+        everything = aiter(sub.events())  # kraken.v2.>: the book's subject too
+        seen: list[str] = []
+        driver = asyncio.create_task(_drive(ex))
+        try:
+            async with asyncio.timeout(20):
+                while len(seen) < 10:
+                    event = await anext(everything)
+                    if isinstance(event, BookUpdate):
+                        seen.append(event.data[0].timestamp or "")
+        finally:
+            driver.cancel()
+        assert len(set(seen)) == len(seen), seen
