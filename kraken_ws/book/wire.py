@@ -191,11 +191,13 @@ def read(obj: Any) -> WireFrame | None:
 # repetition starts with a literal its neighbour cannot begin with.
 _NUMBER = r"(?:0|[1-9][0-9]{0,99}+)\.[0-9]{1,100}+"
 _LEVEL = r'\{"price":' + _NUMBER + r',"qty":' + _NUMBER + r"\}"
-_LEVELS = r"(?:" + _LEVEL + r"(?:," + _LEVEL + r")*+)?+"
+# A side: empty, or its first level's price and qty captured, then the text of the others (most
+# sides of an update hold one level: no findall, no list comprehension for them).
+_LEVELS = r'(?:\{"price":(' + _NUMBER + r'),"qty":(' + _NUMBER + r")\}((?:," + _LEVEL + r")*+))?+"
 _STRING = r"[ !#-\[\]-~]*+"  # printable ASCII but " and \
 _L2_TEXT = re.compile(
     r'\{"channel":"book","type":"(update|snapshot)","data":\[\{"symbol":"(' + _STRING + r')",'
-    r'"bids":\[(' + _LEVELS + r')\],"asks":\[(' + _LEVELS + r")\],"
+    r'"bids":\[' + _LEVELS + r'\],"asks":\[' + _LEVELS + r"\],"
     r'"checksum":(0|[1-9][0-9]{0,9}+),"timestamp":"(' + _STRING + r')"\}\]\}'
 ).fullmatch
 _PRICE_QTY = re.compile(r'"price":([0-9.]++),"qty":([0-9.]++)').findall
@@ -220,12 +222,20 @@ def match(text: str) -> L2Frame | None:
     found = _L2_TEXT(text)
     if found is None:
         return None
-    kind, symbol, bids, asks, checksum_text, timestamp = found.groups()
+    kind, symbol, bid, bid_qty, bids, ask, ask_qty, asks, checksum_text, timestamp = found.groups()
     checksum = int(checksum_text)
     if checksum > _CHECKSUM_MAX:
         return None
-    bid_levels = [(_D(p), _D(q)) for p, q in _PRICE_QTY(bids)] if bids else _NO_LEVELS
-    ask_levels = [(_D(p), _D(q)) for p, q in _PRICE_QTY(asks)] if asks else _NO_LEVELS
+    bid_levels: Sequence[tuple[Decimal, Decimal]] = _NO_LEVELS
+    if bid is not None:
+        bid_levels = [(_D(bid), _D(bid_qty))]
+        if bids:
+            bid_levels += [(_D(p), _D(q)) for p, q in _PRICE_QTY(bids)]
+    ask_levels: Sequence[tuple[Decimal, Decimal]] = _NO_LEVELS
+    if ask is not None:
+        ask_levels = [(_D(ask), _D(ask_qty))]
+        if asks:
+            ask_levels += [(_D(p), _D(q)) for p, q in _PRICE_QTY(asks)]
     return _tuple_new(
         L2Frame, (kind == "snapshot", symbol, bid_levels, ask_levels, checksum, timestamp)
     )
