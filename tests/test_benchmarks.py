@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from benchmarks import bench_book, bench_client_book, bench_decode, bench_l3
+from benchmarks import bench_book, bench_client_book, bench_decode, bench_gateway, bench_l3
 
 
 def test_book_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,3 +64,15 @@ def test_client_benchmark_runs_every_client(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "zero-cost server" in out
     assert "python-kraken-sdk, floor" in out
+
+
+async def test_gateway_benchmark_round_runs() -> None:
+    # One short round of the real stack (exchange, nats-server, gateway, a consumer and a direct
+    # client, each a process): each reports frames it applied to a book that stayed valid.
+    result = await bench_gateway._round(200, 1, 1.0, direct=True)
+    (consumer,) = result["consumers"]
+    assert consumer["valid"]
+    assert consumer["rate"] > 0
+    assert consumer["lat_us"], "the consumer measured no latency"
+    assert result["direct"]["valid"]
+    assert result["direct"]["rate"] > 0
