@@ -283,7 +283,7 @@ class BookManager:
         if type(frame) is L2Frame:
             if not isinstance(book, OrderBook):
                 return None
-            if frame.snapshot or book.is_valid:
+            if frame.snapshot or book._valid:  # is_valid, without the property call
                 result = book.apply_wire(frame)
                 if result.checksum_ok and not result.snapshot:
                     # _applied's common case, inline.

@@ -305,6 +305,7 @@ class Connection:
     async def _pump(self) -> None:
         transport = self.transport
         assert transport is not None
+        proto = self.proto
         timer = asyncio.get_running_loop().create_task(self._timer(transport))
         try:
             while True:
@@ -323,10 +324,11 @@ class Connection:
                     self._receive(text)
                 else:
                     await self._receive_large(text)
+                if proto.idle:
+                    continue  # nearly every frame: no event to act on, nothing to write
                 self.dispatch()
-                # What flush() does, without awaiting a coroutine per frame when, as for
-                # nearly every frame, there is nothing to write.
-                frames = self.proto.data_to_send()
+                # What flush() does, without awaiting a coroutine per frame.
+                frames = proto.data_to_send()
                 if frames:
                     await self._write(frames)
         finally:

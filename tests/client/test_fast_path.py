@@ -23,6 +23,7 @@ from kraken_ws.events import BookResync
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.protocol import codec
 from kraken_ws.protocol._json import loads
+from kraken_ws.protocol.connection import KrakenProtocol
 
 from .conftest import SCALE, StaticTokens
 from .fake_kraken import FakeKraken, book_frame
@@ -110,6 +111,24 @@ async def test_a_book_nobody_reads_builds_no_models(
         queue = client._core.main_queue
         assert queue is not None
         assert not _book_frames([queue.get_nowait() for _ in range(len(queue))])
+
+
+def test_the_reader_skips_dispatch_only_when_the_protocol_is_idle() -> None:
+    # proto.idle (checked by the reader after each frame): events_received() and
+    # data_to_send() would both return nothing.
+    proto = KrakenProtocol(watchdog_timeout=None, ping_interval=None)
+    proto.connection_opened(now=0.0)
+    proto.data_to_send()
+    proto.events_received()
+    assert proto.idle
+    proto.send({"method": "ping"}, now=0.0)
+    assert not proto.idle
+    assert proto.data_to_send()
+    assert proto.idle
+    assert not proto.receive_book("book", "BTC/USD", now=1.0)  # not subscribed
+    assert not proto.idle
+    assert proto.events_received()
+    assert proto.idle
 
 
 async def test_a_stream_made_before_the_book_gets_its_snapshot(fake: FakeKraken) -> None:
