@@ -349,7 +349,9 @@ class Connection:
         except DecodeError as exc:
             self.proto.receive_message(exc, now=now)
             return
-        if self.owner.book_frame(self, obj, now):
+        # A frame whose value is a string is never offered: book_frame would take it for a text
+        # to match (a JSON string holding a book frame's text is no book frame).
+        if type(obj) is not str and self.owner.book_frame(self, obj, now):
             return
         message = codec.decode_object(obj, strict=self.settings.strict, raw=text)
         self.proto.receive_message(message, now=now)

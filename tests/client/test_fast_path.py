@@ -22,7 +22,7 @@ from kraken_ws.book.checksum import book_checksum
 from kraken_ws.events import BookResync
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.protocol import codec
-from kraken_ws.protocol._json import loads
+from kraken_ws.protocol._json import dumps, loads
 from kraken_ws.protocol.connection import KrakenProtocol
 
 from .conftest import SCALE, StaticTokens
@@ -129,6 +129,17 @@ def test_the_reader_skips_dispatch_only_when_the_protocol_is_idle() -> None:
     assert not proto.idle
     assert proto.events_received()
     assert proto.idle
+
+
+async def test_a_json_string_holding_a_book_frame_is_no_book_frame(fake: FakeKraken) -> None:
+    async with _client(fake) as client:
+        book = await client.book("BTC/USD")
+        before = book.messages_applied
+        text = BOOK_LINES[1]  # a plain update of this book's symbol
+        for conn in fake.conns["public"]:
+            await conn.send(dumps(text))  # the text, as a JSON string
+        await client.ping()
+        assert book.messages_applied == before
 
 
 async def test_a_stream_made_before_the_book_gets_its_snapshot(fake: FakeKraken) -> None:
