@@ -9,9 +9,9 @@ in: 1-4 levels, rarely more), with checksums computed by our engine. Every side 
 same snapshot (untimed) and then processes every update:
 
 * kraken-ws (the client's path for a live book: ``client.book()`` with no reader of typed
-  events): ``kraken_ws.protocol.codec.parse`` (lossless JSON, exact ``Decimal`` s, bounds) +
-  ``kraken_ws.book.wire.read`` (the frame's shape, checked against the model's rules) +
-  ``OrderBook.apply_wire`` (apply, truncate, checksum verify);
+  events): ``kraken_ws.book.wire.match`` (the frame's text against the one shape Kraken sends,
+  exact ``Decimal`` s of the wire text; else ``kraken_ws.protocol.codec.parse`` +
+  ``kraken_ws.book.wire.read``) + ``OrderBook.apply_wire`` (apply, truncate, checksum verify);
 * kraken-ws typed: ``kraken_ws.decode`` (the same JSON, then validation into ``BookUpdate``,
   what the client does when a consumer takes the typed events) + ``OrderBook.apply``;
 * python-kraken-sdk: ``json.loads`` + ``SpotOrderBookClient.on_message`` (its REST precision
@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_ws.book import OrderBook
-from kraken_ws.book.wire import L2Frame, read
+from kraken_ws.book.wire import L2Frame, match, read
 from kraken_ws.models.channels.book import BookSnapshot, BookUpdate
 from kraken_ws.protocol._json import dumps, loads
 from kraken_ws.protocol.codec import decode, parse
@@ -163,9 +163,11 @@ def run_ours(
     else:
         apply_wire = book.apply_wire
         for chunk in _chunks(updates):
+            texts = [raw.decode() for raw in chunk]  # the client gets str from websockets
             start = time.perf_counter()
-            for raw in chunk:
-                frame = read(parse(raw))
+            for text in texts:
+                # The client's order: the text matched, else parsed and read.
+                frame = match(text) or read(parse(text))
                 if type(frame) is not L2Frame:
                     raise AssertionError("kraken-ws: the fast path refused a plain book frame")
                 ok &= apply_wire(frame).checksum_ok
@@ -175,17 +177,26 @@ def run_ours(
     return times, book
 
 
-def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float], list[float]]:
-    """Seconds per chunk of the stream for JSON alone, JSON + read, and the whole decode.
+def stage_chunks(
+    updates: list[bytes],
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Seconds per chunk for JSON alone, JSON + read, the whole decode, and match.
 
     The same streaming loop shape as the full paths (no big intermediate lists that would make
     the garbage collector's work differ). A stage's time is the difference between two loops:
-    read = (parse + read) - JSON, validate = decode - JSON, apply = full path - its decoding.
+    read = (parse + read) - JSON, validate = decode - JSON, apply = full path - match (which
+    takes every frame of the stream).
     """
     json_times: list[float] = []
     read_times: list[float] = []
     decode_times: list[float] = []
+    match_times: list[float] = []
     for chunk in _chunks(updates):
+        texts = [raw.decode() for raw in chunk]
+        start = time.perf_counter()
+        for text in texts:
+            match(text)
+        match_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         for raw in chunk:
             loads(raw)
@@ -198,7 +209,7 @@ def stage_chunks(updates: list[bytes]) -> tuple[list[float], list[float], list[f
         for raw in chunk:
             decode(raw)
         decode_times.append(time.perf_counter() - start)
-    return json_times, read_times, decode_times
+    return json_times, read_times, decode_times, match_times
 
 
 # --- python-kraken-sdk -----------------------------------------------------------------------
@@ -303,11 +314,13 @@ def main(argv: list[str] | None = None) -> None:
         json_runs: list[list[float]] = []
         read_runs: list[list[float]] = []
         decode_runs: list[list[float]] = []
+        match_runs: list[list[float]] = []
         for _ in range(args.repeat):
             ours_runs.append(run_ours(depth, snapshot, updates)[0])
             pks_runs.append(run_pks(depth, snapshot, updates))
             typed_runs.append(run_ours(depth, snapshot, updates, typed=True)[0])
-            json_times, read_times, decode_times = stage_chunks(updates)
+            json_times, read_times, decode_times, match_times = stage_chunks(updates)
+            match_runs.append(match_times)
             json_runs.append(json_times)
             read_runs.append(read_times)
             decode_runs.append(decode_times)
@@ -318,10 +331,12 @@ def main(argv: list[str] | None = None) -> None:
         t_json = best_chunks(json_runs)
         t_read = best_chunks(read_runs)
         t_decode = best_chunks(decode_runs)
+        t_match = best_chunks(match_runs)
         stages = {
+            "match": t_match,
             "json": t_json,
             "read": t_read - t_json,
-            "apply": ours - t_read,
+            "apply": ours - t_match,
             "validate": t_decode - t_json,
         }
         rows.append((depth, n, ours, typed, theirs, stages))
@@ -338,9 +353,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"{depth:>5} {n:>7} | {_rate(n, ours)} | {_rate(n, typed)} | {pks} | {ratios}")
     print()
-    print("kraken-ws per stage, µs/update (json = jiter lossless, read = the fast path's shape")
-    print("check, apply = engine incl. truncation and checksum; validate = the typed path's")
-    print("dispatch + pydantic, in place of read)")
+    print("kraken-ws per stage, µs/update (match = the book() path's text match, in place of")
+    print("json + read: jiter lossless + the shape check of a parsed frame; apply = engine incl.")
+    print("truncation and checksum; validate = the typed path's dispatch + pydantic)")
     for depth, n, _, _, _, stages in rows:
         parts = "  ".join(f"{k} {v / n * 1e6:6.2f}" for k, v in stages.items())
         print(f"{depth:>5}: {parts}")
