@@ -327,7 +327,10 @@ class ClientCore:
             self.orders.sequence_gap(conn, event)
 
     def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
-        """A parsed frame: the live books take a plain book frame (`LiveBooks.book_frame`)."""
+        """A frame's text, then its parsed value: the live books take a plain book frame.
+
+        The rule is `LiveBooks.book_frame`; this only hands the frame over.
+        """
         return self.live.book_frame(conn, obj, now)
 
     def _channel_data(self, message: BaseModel) -> None:
