@@ -119,13 +119,19 @@ def level_token(
     price: Decimal, qty: Decimal, price_precision: int | None, qty_precision: int | None
 ) -> str:
     """Return ``fmt(price) + fmt(qty)``, the contribution of one level (or one L3 order)."""
-    if price_precision is None and qty_precision is None:
-        # The common case (wire digits), in one call: this runs for every change near the top
-        # of a book. Without an "E", str() is the positional form checksum_token would use.
-        price_text = str(price)
-        qty_text = str(qty)
-        if "E" not in price_text and "E" not in qty_text:
-            return price_text.replace(".", "").lstrip("0") + qty_text.replace(".", "").lstrip("0")
+    # The common case, in one call: this runs for every change near the top of a book. Without
+    # an "E", str() is the positional form checksum_token would use; with at least `precision`
+    # digits after its point (wire digits at the pair's precision, or no precision), it needs
+    # no padding, and checksum_token would only drop the point and the leading zeros.
+    price_text = str(price)
+    qty_text = str(qty)
+    if (
+        "E" not in price_text
+        and "E" not in qty_text
+        and (not price_precision or 0 <= price_text.find(".") < len(price_text) - price_precision)
+        and (not qty_precision or 0 <= qty_text.find(".") < len(qty_text) - qty_precision)
+    ):
+        return price_text.replace(".", "").lstrip("0") + qty_text.replace(".", "").lstrip("0")
     return checksum_token(price, price_precision) + checksum_token(qty, qty_precision)
 
 

@@ -306,6 +306,10 @@ class Connection:
         transport = self.transport
         assert transport is not None
         proto = self.proto
+        # Locals: this loop runs once per frame, and a quiet book's frame is little more.
+        owner = self.owner
+        clock = owner.clock
+        book_frame = owner.book_frame
         timer = asyncio.get_running_loop().create_task(self._timer(transport))
         try:
             while True:
@@ -319,9 +323,14 @@ class Connection:
                     # The client is closing: read on to the server's close frame (it waits
                     # behind whatever was already in flight) without decoding any of it.
                     continue
-                self.owner.raw_frame(self.endpoint, text)
+                owner.raw_frame(self.endpoint, text)
                 if len(text) <= _STEPPED_FROM:
-                    self._receive(text)
+                    # proto.receive_text, split so that a plain book frame goes straight to its
+                    # book: offered its text first (a quiet book's plain update is matched from
+                    # it, never parsed), then _receive parses and validates the rest.
+                    now = clock()
+                    if not book_frame(self, text, now):
+                        self._receive(text, now)
                 else:
                     await self._receive_large(text)
                 if proto.idle:
@@ -336,14 +345,10 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
 
-    def _receive(self, text: str) -> None:
-        # proto.receive_text, split in two so that a plain book frame goes straight to its
-        # book (and skips the models when nobody reads it as a typed event): parse once (exact
-        # decimals, bounds), let the owner take a plain book frame (kraken_ws.book.wire decides
-        # what is plain), else validate.
-        now = self.owner.clock()
-        if self.owner.book_frame(self, text, now):
-            return  # a plain update of a quiet book, matched from its text: not even parsed
+    def _receive(self, text: str, now: float) -> None:
+        # The rest of proto.receive_text for a frame whose text book_frame did not take (see
+        # _pump): parse once (exact decimals, bounds), let the owner take a plain book frame
+        # from its value (kraken_ws.book.wire decides what is plain), else validate.
         try:
             obj = codec.parse(text)
         except DecodeError as exc:

@@ -15,6 +15,7 @@ from kraken_ws.book.checksum import (
     checksum_token,
     level3_checksum,
     level3_checksum_string,
+    level_token,
 )
 
 from .helpers import load_models
@@ -163,3 +164,19 @@ class TestVectorC:
         assert result.checksum_ok
         assert result.computed == 1063832831
         assert book.is_valid
+
+
+_TOKEN_VALUES = ["0", "0.0", "5", "0.1", "0.10", "12.345", "100.00", "0.00000001", "1E-8", "0E-8"]
+_TOKEN_VALUES += ["1E+3", "123456.7", "0.12345678", "0.123456789", "007.50"]
+
+
+@pytest.mark.parametrize("precisions", [(None, None), (0, 0), (1, 8), (2, 3), (9, 1)])
+def test_level_token_is_both_checksum_tokens(precisions: tuple[int | None, int | None]) -> None:
+    # level_token skips checksum_token when the text needs no padding: the same token always
+    # (digits at, above and below each precision, exponent forms, leading zeros).
+    price_precision, qty_precision = precisions
+    for price in map(Decimal, _TOKEN_VALUES):
+        for qty in map(Decimal, _TOKEN_VALUES):
+            assert level_token(price, qty, price_precision, qty_precision) == checksum_token(
+                price, price_precision
+            ) + checksum_token(qty, qty_precision)
