@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -97,16 +97,24 @@ class ConnectionOwner(Protocol):
         """Hand a lifecycle event to every consumer."""
         ...
 
+    @property
+    def raw_listening(self) -> bool:
+        """Whether `raw_frame` has anyone to tell: read per frame, so it must stay current."""
+        ...
+
     def raw_frame(self, endpoint: Endpoint, text: str) -> None:
-        """A text frame arrived, before it is decoded."""
+        """A text frame arrived, before it is decoded (called only while `raw_listening`)."""
         ...
 
     def protocol_event(self, conn: Connection, event: ProtocolEvent) -> None:
         """An event from the connection's protocol (seen before the connection acts on it)."""
         ...
 
-    def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
+    @property
+    def book_frame(self) -> Callable[[Connection, Any, float], bool]:
         """Apply a plain book frame straight to its book (`kraken_ws.book.wire`).
+
+        A property, so that the connection calls the books' own method, one call per frame.
 
         Offered the frame's text first (``obj`` a ``str``: a quiet book's plain update is
         matched from it, never parsed), then, if that returned ``False``, its parsed value.
@@ -323,7 +331,8 @@ class Connection:
                     # The client is closing: read on to the server's close frame (it waits
                     # behind whatever was already in flight) without decoding any of it.
                     continue
-                owner.raw_frame(self.endpoint, text)
+                if owner.raw_listening:
+                    owner.raw_frame(self.endpoint, text)
                 if len(text) <= _STEPPED_FROM:
                     # proto.receive_text, split so that a plain book frame goes straight to its
                     # book: offered its text first (a quiet book's plain update is matched from

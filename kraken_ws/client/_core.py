@@ -119,7 +119,8 @@ class ClientCore:
         self.connector = connector
         self.limiter: TradingRateLimiter = rate_limiter or NullRateLimiter()
         self.on_event = on_event
-        self.on_raw_frame = on_raw_frame
+        self._on_raw_frame = on_raw_frame
+        self.raw_listening = on_raw_frame is not None
         self.queues: list[EventQueue] = []
         self.main_queue: EventQueue | None = None if on_event is not None else self.new_queue()
         self.connections: dict[Endpoint, Connection] = {}
@@ -301,11 +302,24 @@ class ClientCore:
         """The auth endpoint's connection, if it was ever used."""
         return self.connections.get("auth")
 
+    @property
+    def on_raw_frame(self) -> Callable[[Endpoint, str], None] | None:
+        """The hook called with every received text frame, if any."""
+        return self._on_raw_frame
+
+    @on_raw_frame.setter
+    def on_raw_frame(self, hook: Callable[[Endpoint, str], None] | None) -> None:
+        # raw_listening is what the connections read per frame (one attribute, no call when
+        # nobody listens): set here, so that a hook set later is called from the next frame.
+        self._on_raw_frame = hook
+        self.raw_listening = hook is not None
+
     def raw_frame(self, endpoint: Endpoint, text: str) -> None:
         """Pass a received frame to ``on_raw_frame``, if any."""
-        if self.on_raw_frame is not None:
+        hook = self._on_raw_frame
+        if hook is not None:
             try:
-                self.on_raw_frame(endpoint, text)
+                hook(endpoint, text)
             except Exception:
                 # A failing observer must not take the connection down with it.
                 _log.exception("on_raw_frame callback failed")
@@ -326,12 +340,14 @@ class ClientCore:
         elif isinstance(event, SequenceGap):
             self.orders.sequence_gap(conn, event)
 
-    def book_frame(self, conn: Connection, obj: Any, now: float) -> bool:
+    @property
+    def book_frame(self) -> Callable[[Connection, Any, float], bool]:
         """A frame's text, then its parsed value: the live books take a plain book frame.
 
-        The rule is `LiveBooks.book_frame`; this only hands the frame over.
+        The rule is `LiveBooks.book_frame`; the connection is handed that method itself (one
+        call per frame, not two).
         """
-        return self.live.book_frame(conn, obj, now)
+        return self.live.book_frame
 
     def _channel_data(self, message: BaseModel) -> None:
         channel = getattr(message, "channel", None)

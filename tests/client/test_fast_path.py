@@ -113,6 +113,29 @@ async def test_a_book_nobody_reads_builds_no_models(
         assert not _book_frames([queue.get_nowait() for _ in range(len(queue))])
 
 
+async def test_an_on_raw_frame_hook_set_later_sees_the_next_frames(fake: FakeKraken) -> None:
+    # The reader asks one attribute (raw_listening) per frame whether anyone listens: setting or
+    # clearing the hook on a running client must take effect from the next frame.
+    seen: list[str] = []
+    async with _client(fake) as client:
+        core = client._core
+        assert not core.raw_listening
+        book = await client.book("BTC/USD")
+        core.on_raw_frame = lambda endpoint, text: seen.append(text)
+        assert core.raw_listening
+        await _update(fake, "7.0")
+        await client.ping()
+        assert any('"qty": 7.0' in text for text in seen)
+        core.on_raw_frame = None
+        assert not core.raw_listening
+        count = len(seen)
+        await _update(fake, "8.0")
+        await client.ping()
+        assert len(seen) == count
+        assert book.is_valid
+        assert book.messages_applied == 3
+
+
 def test_the_reader_skips_dispatch_only_when_the_protocol_is_idle() -> None:
     # proto.idle (checked by the reader after each frame): events_received() and
     # data_to_send() would both return nothing.
