@@ -78,8 +78,11 @@ async def accepts_anonymous(server: str) -> bool:
     """
     parts = urlsplit(server if "://" in server else f"nats://{server}")
     try:
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 4222)
-    except OSError:
+        # Bounded too: a host that drops SYNs would otherwise hold the gateway's start for the
+        # OS's connect timeout (minutes).
+        async with asyncio.timeout(5.0):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 4222)
+    except (OSError, TimeoutError):
         return False
     try:
         async with asyncio.timeout(5.0):
