@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import TypeAlias
 
@@ -71,9 +71,8 @@ class _Ladder:
     def __len__(self) -> int:
         return len(self._prices)
 
-    def apply(
-        self, levels: Sequence[_Level], price_precision: int | None, qty_precision: int | None
-    ) -> None:
+    def apply(self, levels: Sequence[_Level], render: Callable[[Decimal, Decimal], bytes]) -> None:
+        # render: the book's LevelTokens.render (level_token as bytes, price parts cached).
         # Locals: this loop is the hot path of every update.
         prices = self._prices
         qtys = self._qtys
@@ -98,9 +97,7 @@ class _Ladder:
                     qtys.insert(i, qty)
                     rank = n - i if descending else i
                 if rank < CHECKSUM_LEVELS:
-                    token: bytes | None = level_token(
-                        price, qty, price_precision, qty_precision
-                    ).encode("ascii")
+                    token: bytes | None = render(price, qty)
                     dirty = True
                 else:
                     token = None

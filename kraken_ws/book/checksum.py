@@ -57,6 +57,7 @@ from kraken_ws.protocol import MAX_EXPONENT
 
 __all__ = [
     "CHECKSUM_LEVELS",
+    "LevelTokens",
     "PriceQty",
     "book_checksum",
     "checksum_string",
@@ -133,6 +134,61 @@ def level_token(
     ):
         return price_text.replace(".", "").lstrip("0") + qty_text.replace(".", "").lstrip("0")
     return checksum_token(price, price_precision) + checksum_token(qty, qty_precision)
+
+
+class LevelTokens:
+    """`level_token` as ASCII bytes at one book's precisions, price parts cached by their text.
+
+    Why: an L2 book renders a level's token each time the level changes among the 10 best, about
+    1.3 times per live update at depth 10, and `level_token` costs about 0.6 µs. The quantity
+    is new every time, but the top of a book keeps coming back to the same few dozen prices, so
+    their parts are looked up by ``str(price)``: a ``str`` key, since hashing a fresh ``Decimal``
+    costs about 0.3 µs. Two ``Decimal`` s with the same ``str`` have the same token. The
+    quantity part takes `level_token`'s own fast path (same condition, same text), else
+    `checksum_token`. The cache is bounded: it is emptied when it holds ``_PARTS_MAX`` prices.
+
+    Args:
+        price_precision: The book's price precision, or ``None`` for wire digits.
+        qty_precision: The book's quantity precision, or ``None`` for wire digits.
+    """
+
+    __slots__ = ("_parts", "_price_precision", "_qty_precision")
+
+    def __init__(self, price_precision: int | None, qty_precision: int | None) -> None:
+        self._parts: dict[str, bytes] = {}
+        self._price_precision = price_precision
+        self._qty_precision = qty_precision
+
+    def render(self, price: Decimal, qty: Decimal) -> bytes:
+        """Return ``level_token(price, qty, price_precision, qty_precision)`` as ASCII bytes."""
+        price_text = str(price)
+        part = self._parts.get(price_text)
+        if part is None:
+            part = self._price_part(price_text, price)
+        qty_text = str(qty)
+        qty_precision = self._qty_precision
+        if "E" not in qty_text and (
+            not qty_precision or 0 <= qty_text.find(".") < len(qty_text) - qty_precision
+        ):
+            return part + qty_text.replace(".", "").lstrip("0").encode("ascii")
+        return part + checksum_token(qty, qty_precision).encode("ascii")
+
+    def _price_part(self, text: str, price: Decimal) -> bytes:
+        parts = self._parts
+        if len(parts) >= _PARTS_MAX:
+            parts.clear()
+        precision = self._price_precision
+        if "E" not in text and (not precision or 0 <= text.find(".") < len(text) - precision):
+            part = text.replace(".", "").lstrip("0")
+        else:
+            part = checksum_token(price, precision)
+        encoded = parts[text] = part.encode("ascii")
+        return encoded
+
+
+# Prices whose token parts one book keeps (LevelTokens): a live book's top 10 revisits far
+# fewer; a hostile stream of ever new prices only makes the cache start over.
+_PARTS_MAX = 4096
 
 
 def crc32_unsigned(text: str) -> int:

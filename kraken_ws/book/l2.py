@@ -12,6 +12,7 @@ from kraken_ws.models.channels.book import BookData, BookSnapshot, BookUpdate
 
 from ._ladder import _BULK_LEVELS, _Ladder
 from ._state import BookState, check_precision
+from .checksum import LevelTokens
 from .wire import L2Frame
 
 __all__ = ["ApplyResult", "BookSide", "BookView", "OrderBook", "PriceLevel"]
@@ -92,7 +93,7 @@ class OrderBook(BookState):
         ValueError: ``depth`` is not positive.
     """
 
-    __slots__ = ("_asks", "_bids")
+    __slots__ = ("_asks", "_bids", "_render")
 
     def __init__(
         self,
@@ -105,6 +106,7 @@ class OrderBook(BookState):
         super().__init__(symbol, depth, price_precision, qty_precision)
         self._bids = _Ladder(descending=True)
         self._asks = _Ladder(descending=False)
+        self._render = LevelTokens(price_precision, qty_precision).render
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -123,6 +125,7 @@ class OrderBook(BookState):
             return
         self._price_precision = price_precision
         self._qty_precision = qty_precision
+        self._render = LevelTokens(price_precision, qty_precision).render
         self._bids.forget_tokens()
         self._asks.forget_tokens()
 
@@ -223,12 +226,12 @@ class OrderBook(BookState):
             if is_snapshot or len(ask_levels) > _BULK_LEVELS:
                 asks.load(ask_levels, depth)
             else:
-                asks.apply(ask_levels, self._price_precision, self._qty_precision)
+                asks.apply(ask_levels, self._render)
         if bid_levels:
             if is_snapshot or len(bid_levels) > _BULK_LEVELS:
                 bids.load(bid_levels, depth)
             else:
-                bids.apply(bid_levels, self._price_precision, self._qty_precision)
+                bids.apply(bid_levels, self._render)
         # Truncate after the whole message: Kraken sends no delete for levels pushed past depth,
         # and a level can leave and another arrive within one message.
         if len(asks._prices) > depth:  # the list itself: no Python-level __len__ call

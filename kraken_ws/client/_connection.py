@@ -53,6 +53,11 @@ _log = logging.getLogger("kraken_ws.client")
 _STEPPED_FROM = 32 * 1024
 
 
+def _nothing() -> None:
+    # recv_nowait of a transport without one: every frame through recv.
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     """The client's settings that a connection obeys (see ``KrakenWSClient`` for each)."""
@@ -318,10 +323,15 @@ class Connection:
         owner = self.owner
         clock = owner.clock
         book_frame = owner.book_frame
+        # A frame already received is taken without a coroutine (PollingTransport): on a busy
+        # feed, that is nearly every frame.
+        poll: Callable[[], str | bytes | None] = getattr(transport, "recv_nowait", _nothing)
         timer = asyncio.get_running_loop().create_task(self._timer(transport))
         try:
             while True:
-                text = await transport.recv()
+                text = poll()
+                if text is None:
+                    text = await transport.recv()
                 if isinstance(text, bytes):
                     # Kraken sends text frames only. A binary frame is not decoded (its bytes
                     # could be anything); it is reported and skipped, the connection kept.

@@ -1,5 +1,5 @@
 """Transports: the I/O edge. Only `kraken_ws.transport.websockets` touches the network."""
 
-from .base import Connector, Transport
+from .base import Connector, PollingTransport, Transport
 
-__all__ = ["Connector", "Transport"]
+__all__ = ["Connector", "PollingTransport", "Transport"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeAlias, runtime_checkable
 
-__all__ = ["Connector", "Transport"]
+__all__ = ["Connector", "PollingTransport", "Transport"]
 
 
 @runtime_checkable
@@ -43,6 +43,23 @@ class Transport(Protocol):
 
     async def abort(self) -> None:
         """Drop the connection at once without a closing handshake (dead peer)."""
+        ...
+
+
+class PollingTransport(Transport, Protocol):
+    """A `Transport` that can also hand over a frame already received without waiting.
+
+    Optional: the client's reader uses ``recv_nowait`` when a transport has it (both of ours do)
+    and falls back to `Transport.recv` alone otherwise. On a busy feed most frames are already
+    received when the reader asks, and a plain call costs less than a coroutine per frame.
+    """
+
+    def recv_nowait(self) -> str | bytes | None:
+        """The next frame if one was already received, else ``None``; never raises.
+
+        After ``None``, `Transport.recv` waits for the next frame, or raises if the connection
+        closed.
+        """
         ...
 
 

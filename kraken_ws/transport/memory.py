@@ -71,6 +71,18 @@ class MemoryTransport:
         assert isinstance(item, str)
         return item
 
+    def recv_nowait(self) -> str | None:
+        """The next frame if the peer already sent one, else ``None`` (`recv` tells the rest)."""
+        try:
+            item = self._inbox.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        if item is _CLOSE:
+            self._inbox.put_nowait(_CLOSE)  # recv raises on it
+            return None
+        assert isinstance(item, str)
+        return item
+
     def _mark_closed(self, code: int, reason: str) -> None:
         if self.closed:
             return

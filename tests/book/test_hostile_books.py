@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import kraken_ws
 from kraken_ws.book import BookManager, L3Book, OrderBook, book_checksum, level3_checksum
+from kraken_ws.book.checksum import LevelTokens
 from kraken_ws.book.l2 import _BULK_LEVELS, _Ladder
 from kraken_ws.exceptions import DecodeError
 from kraken_ws.models.channels.book import BookLevel, BookSnapshot, BookUpdate
@@ -30,6 +31,8 @@ from kraken_ws.protocol import codec
 from kraken_ws.protocol._json import dumps, loads
 
 MiB = 2**20
+# The ladders' token renderer at wire digits (no precision), as an OrderBook without one has.
+_RENDER = LevelTokens(None, None).render
 SYMBOL = "BTC/USD"
 
 # Ceilings with about 3x headroom over this 2-core VM when quiet (measured: a 240,000-level L2
@@ -240,9 +243,9 @@ def test_load_equals_apply_then_truncate(
     one_by_one = _Ladder(descending=descending)
     at_once = _Ladder(descending=descending)
     for ladder in (one_by_one, at_once):
-        ladder.apply(models(held), None, None)
+        ladder.apply(models(held), _RENDER)
         ladder.truncate(depth)
-    one_by_one.apply(models(levels), None, None)
+    one_by_one.apply(models(levels), _RENDER)
     one_by_one.truncate(depth)
     at_once.load(models(levels), depth)
     # The same levels with the same price and quantity objects' text, and the same checksum.
@@ -268,7 +271,7 @@ def test_long_update_takes_the_bulk_path_with_the_same_result(
     bulk.apply(snapshot)
     message = BookUpdate.model_validate(loads(frame))
     for ladder in (reference._bids, reference._asks):  # one level at a time, then truncate
-        ladder.apply([(level.price, level.qty) for level in message.data[0].bids], None, None)
+        ladder.apply([(level.price, level.qty) for level in message.data[0].bids], _RENDER)
         ladder.truncate(depth)
     result = bulk.apply(message)
     assert _text(bulk.bids()) == _text(reference.bids())
