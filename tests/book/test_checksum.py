@@ -10,6 +10,7 @@ import pytest
 
 from kraken_ws.book import L3Book, OrderBook, checksum
 from kraken_ws.book.checksum import (
+    LevelTokens,
     book_checksum,
     checksum_string,
     checksum_token,
@@ -180,3 +181,24 @@ def test_level_token_is_both_checksum_tokens(precisions: tuple[int | None, int |
             assert level_token(price, qty, price_precision, qty_precision) == checksum_token(
                 price, price_precision
             ) + checksum_token(qty, qty_precision)
+
+
+@pytest.mark.parametrize("precisions", [(None, None), (0, 0), (1, 8), (2, 3), (9, 1)])
+def test_level_tokens_render_is_level_token(precisions: tuple[int | None, int | None]) -> None:
+    # LevelTokens caches price parts by text: every pair twice (cold, then from the cache) gives
+    # level_token's bytes, and so does a cache that was emptied at its bound in between.
+    price_precision, qty_precision = precisions
+    tokens = LevelTokens(price_precision, qty_precision)
+    for _ in range(2):
+        for price in map(Decimal, _TOKEN_VALUES):
+            for qty in map(Decimal, _TOKEN_VALUES):
+                expected = level_token(price, qty, price_precision, qty_precision)
+                assert tokens.render(price, qty) == expected.encode("ascii")
+
+
+def test_level_tokens_cache_is_bounded() -> None:
+    tokens = LevelTokens(1, 8)
+    for i in range(3 * checksum._PARTS_MAX):
+        price = Decimal(f"{i}.5")
+        assert tokens.render(price, Decimal("0.1")) == f"{i}510000000".lstrip("0").encode()
+        assert len(tokens._parts) <= checksum._PARTS_MAX
