@@ -59,10 +59,16 @@ _OPEN = State.OPEN
 
 
 def _size_limit(protocol: Any) -> int:
-    # The protocol's message size limit under its name in websockets 15+ or 14; None means none.
-    # Neither name (an unknown version): 0, so that no frame takes the framer's path.
-    limit = getattr(protocol, "max_message_size", getattr(protocol, "max_size", 0))
-    return _FAST_MAX if limit is None else min(_FAST_MAX, limit)
+    # The largest frame the framer may take: the protocol's limits as websockets 15+ (message,
+    # fragment) or 14 (max_size) name them, None meaning none. No such name (an unknown
+    # version): 0, so that no frame takes the framer's path.
+    names = ("max_message_size", "max_fragment_size", "max_size")
+    present: list[int | None] = [
+        getattr(protocol, name) for name in names if hasattr(protocol, name)
+    ]
+    if not present:
+        return 0
+    return min([_FAST_MAX] + [limit for limit in present if limit is not None])
 
 
 class ReceivingConnection(websockets.asyncio.client.ClientConnection):
@@ -97,6 +103,8 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
     def data_received(self, data: bytes) -> None:
         if not self._framing:
             super().data_received(data)
+            if self.protocol.state is not _OPEN:
+                self._bound_close()
             return
         if self.response is None:
             data = self._handshake(data)
@@ -194,6 +202,7 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
         super().data_received(data)
         if self.protocol.state is not _OPEN:
             self._framing = False
+            self._bound_close()
         return self._framing
 
     # --- messages --------------------------------------------------------------------------
@@ -256,9 +265,16 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
             self._failure = cause or websockets.exceptions.ProtocolError(reason)
             self.protocol.fail(code, reason)
             self.send_data()
+            self._bound_close()
+        self._wake()
+
+    def _bound_close(self) -> None:
+        # The connection is closing (a close frame came or went, or the protocol failed it):
+        # the server is to close TCP now, and the reader waits for that. A server that keeps it
+        # open is dropped after close_timeout, as websockets does when it closes.
+        if self._abort_timer is None and not self._lost:
             timeout = self.close_timeout if self.close_timeout is not None else 10.0
             self._abort_timer = self.loop.call_later(timeout, self.transport.abort)
-        self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from kraken_ws.exceptions import ConnectionClosedError, ConnectionClosedOK
+from kraken_ws.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK
 from kraken_ws.transport.websockets import WebsocketsTransport, connect
 
 # A bug here tends to hang a recv; fail in seconds rather than after the suite's 5 minutes.
@@ -499,20 +499,35 @@ async def test_too_many_fragments_fails_with_1009(server: RawServer) -> None:
     assert info.value.code == 1009
 
 
+@pytest.mark.parametrize(
+    ("closing", "code"),
+    [
+        # Failed by the receive side itself.
+        pytest.param(frame(b"\xff"), 1007, id="invalid-utf8"),
+        # Failed by websockets' protocol, which the framer hands the frame to.
+        pytest.param(frame("x" * 200), 1009, id="over-max-size"),
+        pytest.param(bytes([0x81, 0x81, 1, 2, 3, 4, ord("x") ^ 1]), 1002, id="masked-by-server"),
+        pytest.param(frame(b"", 0x3), 1002, id="reserved-opcode"),
+        # A close frame from the server, echoed by the protocol.
+        pytest.param(close_frame(1000, "bye"), 1000, id="server-close-frame"),
+    ],
+)
 async def test_a_server_that_never_closes_tcp_is_aborted_after_close_timeout(
-    server: RawServer,
+    server: RawServer, closing: bytes, code: int
 ) -> None:
-    transport, peer = await server.connect(close_timeout=0.5)
+    # Whatever starts the closing handshake, a server that then keeps TCP open cannot hold the
+    # reader: keepalive is off (the client's watchdog may be too), so nothing else would end it.
+    transport, peer = await server.connect(close_timeout=0.5, max_size=100)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    peer.write(frame(b"\xff"))
-    assert (await peer.next_close())[0] == 1007
+    peer.write(closing)
+    assert (await peer.next_close())[0] == code
     # The server keeps TCP open and says nothing: the client gives up after close_timeout.
     async with asyncio.timeout(5):
-        with pytest.raises(ConnectionClosedError) as info:
+        with pytest.raises(ConnectionClosed) as info:
             await transport.recv()
     elapsed = loop.time() - started
-    assert info.value.code == 1007
+    assert info.value.code == code
     assert 0.4 <= elapsed < 2.0, elapsed
     # The client dropped the connection: the server reads its end.
     async with asyncio.timeout(2):
