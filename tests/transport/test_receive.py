@@ -136,6 +136,7 @@ class RawServer:
         self.handshake_cuts: tuple[int, ...] = ()
         # Response headers beyond the required ones (an accepted extension).
         self.extra_headers = b""
+        self.requests: list[bytes] = []  # each client's handshake request
         self._peers: asyncio.Queue[Peer] = asyncio.Queue()
         self._server: asyncio.Server | None = None
         self.transports: list[WebsocketsTransport] = []
@@ -148,6 +149,7 @@ class RawServer:
 
     async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readuntil(b"\r\n\r\n")
+        self.requests.append(request)
         key = b""
         for line in request.split(b"\r\n"):
             name, _, value = line.partition(b":")
@@ -319,12 +321,13 @@ def deflated(text: str) -> bytes:
 async def test_compressed_frames_when_the_server_accepts_permessage_deflate(
     server: RawServer,
 ) -> None:
-    # websockets offers permessage-deflate by default; a server that accepts it may send
-    # compressed frames (RSV1 set) and uncompressed ones, in any mix with fragments.
+    # Asked for (connect offers no compression by default), a server that accepts it may send
+    # compressed frames (RSV1 set) and uncompressed ones, in any mix with fragments: the framer
+    # steps aside and websockets' protocol inflates them.
     server.extra_headers = (
         b"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
     )
-    transport, peer = await server.connect()
+    transport, peer = await server.connect(compression="deflate")
     split = deflated("in two fragments")
     peer.write(
         frame(deflated("compressed €" * 20), rsv1=True),
@@ -336,6 +339,13 @@ async def test_compressed_frames_when_the_server_accepts_permessage_deflate(
     async with asyncio.timeout(2):
         received = [await transport.recv() for _ in range(4)]
     assert received == ["compressed €" * 20, "plain", "in two fragments", "end"]
+
+
+async def test_no_compression_is_offered_by_default(server: RawServer) -> None:
+    transport, peer = await server.connect()
+    assert b"sec-websocket-extensions" not in server.requests[0].lower()
+    peer.write(frame("plain"))
+    assert await transport.recv() == "plain"
 
 
 async def test_a_message_of_max_fragments_is_delivered(server: RawServer) -> None:
