@@ -16,7 +16,8 @@ levels per update, checksums from our engine):
 * ``python-kraken-sdk``: its ``SpotOrderBookClient`` (REST precision lookup stubbed, a no-op
   callback), which keeps the same book and verifies the same checksums, on floats;
 * ``websockets + orjson floor``: a bare ``websockets`` client doing ``recv`` + ``orjson.loads``,
-  no book at all: what a Python client cannot go below.
+  no book at all: the reference issue 14 measures against. (Our transport frames plain text
+  frames itself, `kraken_ws.transport._receive`, so its own share is below websockets' ``recv``.)
 
 Every client verifies every checksum (ours raise on a failure, python-kraken-sdk's marks its book
 invalid and we check it). Rounds alternate the clients; each figure is the best round.
