@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from kraken_ws.client import KrakenWSClient
 from kraken_ws.events import OrderResolved
-from kraken_ws.exceptions import ConnectionLost, KrakenAPIError, RequestTimeout
+from kraken_ws.exceptions import ConnectError, ConnectionLost, KrakenAPIError, RequestTimeout
 from kraken_ws.models.channels.executions import ExecutionsSnapshot, ExecutionsUpdate
 from kraken_ws.testing import FaultProxy, LocalExchange
 
@@ -101,6 +101,10 @@ async def place(client: KrakenWSClient, run: Run, name: str, kind: str) -> None:
     except (ConnectionLost, RequestTimeout) as exc:
         outcome.error = type(exc).__name__
         outcome.placed = None if exc.outcome_unknown else False
+    except ConnectError as exc:
+        # No socket within the request timeout (a reconnect whose handshake answer is stalled):
+        # the request was never written, so the order cannot exist.
+        outcome.placed, outcome.error = False, str(exc)
     finally:
         outcome.elapsed = time.monotonic() - started
 
