@@ -1,4 +1,4 @@
-"""The real transport: a ``websockets`` client connection (the only module importing it).
+"""The real transport: a ``websockets`` client connection (with `_receive`, the only importer).
 
 Every exception from ``websockets`` or the OS is translated into the
 `TransportError` tree here, at the boundary, with the original kept
@@ -73,7 +73,7 @@ class WebsocketsTransport:
     """A `Transport` over ``websockets.asyncio.client``.
 
     Args:
-        connection: An open ``ClientConnection``.
+        connection: An open connection from `connect` (websockets' own, with our receive side).
     """
 
     def __init__(self, connection: ReceivingConnection) -> None:
