@@ -64,7 +64,15 @@ class _TapTransport:
         await self._inner.send(text)
 
     async def recv(self) -> str | bytes:
-        text = await self._inner.recv()
+        return self._seen(await self._inner.recv())
+
+    def recv_nowait(self) -> str | bytes | None:
+        # PollingTransport, when the inner transport is one (the client's reader prefers it).
+        poll = getattr(self._inner, "recv_nowait", None)
+        text: str | bytes | None = poll() if poll is not None else None
+        return None if text is None else self._seen(text)
+
+    def _seen(self, text: str | bytes) -> str | bytes:
         if isinstance(text, bytes):
             return text  # not Kraken's (binary); the client skips it, the recording too
         # No await between here and the return: the client processes this frame before the
