@@ -85,10 +85,12 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
         self._fragments: list[bytes | bytearray | memoryview] = []
         self._fragmented_text = False
         # The framer's state: on until it steps aside for good; a header cut by the end of a
-        # read (at most 13 bytes); bytes of the current frame still owed to the protocol; the
-        # end of the handshake response, searched across reads.
+        # read (at most 13 bytes) and whether the protocol has it already; bytes of the current
+        # frame still owed to the protocol; the end of the handshake response, searched across
+        # reads.
         self._framing = True
         self._held = b""
+        self._held_given = False
         self._through = 0
         self._handshake_tail = b""
         self._fast_max = _size_limit(self.protocol)
@@ -110,7 +112,10 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
             data = self._handshake(data)
             if not data:
                 return
+        given = 0  # leading bytes of data the protocol already has (see the cut header below)
         if self._held:
+            if self._held_given:
+                given = len(self._held)
             data = self._held + data
             self._held = b""
         messages = self.messages
@@ -131,6 +136,7 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
                 continue
             if n - i < 2:
                 self._held = data[i:]
+                self._held_given = False
                 break
             first = data[i]
             second = data[i + 1]
@@ -139,7 +145,17 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
             if second & 0x80:
                 head += 4  # a masking key (a server must not mask: the protocol refuses it)
             if n - i < head:
+                # A header cut by the read: held until its length is known. One that cannot be
+                # a plain text frame goes to the protocol at once all the same, which may refuse
+                # it from its first two bytes as websockets alone would; the framer keeps a copy
+                # to learn the length from.
                 self._held = data[i:]
+                self._held_given = first != _FIN_TEXT or head > 4
+                if self._held_given:
+                    framing = self._to_protocol(data[max(i, given) :])
+                    i = n
+                    if not framing:
+                        self._held = b""
                 break
             if length == 126:
                 length = (data[i + 2] << 8) | data[i + 3]
@@ -165,7 +181,7 @@ class ReceivingConnection(websockets.asyncio.client.ClientConnection):
             # Any other frame: to the protocol, whole, or what there is of it so far.
             j = min(n, end)
             self._through = end - j
-            framing = self._to_protocol(data[i:j])
+            framing = self._to_protocol(data[max(i, given) : j])
             i = j
             if not framing:
                 break

@@ -494,6 +494,28 @@ async def test_protocol_violations_fail_with_1002(
     assert info.value.code == reported
 
 
+@pytest.mark.parametrize(
+    "cut_header",
+    [
+        pytest.param(bytes([0x81, 0x85]), id="masked"),
+        pytest.param(bytes([0x83, 0x7E]), id="reserved-opcode-16-bit-length"),
+    ],
+)
+async def test_a_header_refused_from_its_first_bytes_fails_at_once(
+    server: RawServer, cut_header: bytes
+) -> None:
+    # The rest of the header never comes (the server stalls): the first two bytes already break
+    # the protocol, and the client fails the connection on them, as websockets alone does.
+    transport, peer = await server.connect()
+    peer.write(frame("hi"), cut_header)
+    assert (await peer.next_close())[0] == 1002
+    peer.drop()
+    assert await transport.recv() == "hi"
+    with pytest.raises(ConnectionClosedError) as info:
+        await transport.recv()
+    assert info.value.code == 1002
+
+
 async def test_too_many_fragments_fails_with_1009(server: RawServer) -> None:
     transport, peer = await server.connect()
     # One fragment more than the bound (the boundary itself passes, in the test above).
