@@ -59,16 +59,16 @@ _OPEN = State.OPEN
 
 
 def _size_limit(protocol: Any) -> int:
-    # The largest frame the framer may take: the protocol's limits as websockets 15+ (message,
-    # fragment) or 14 (max_size) name them, None meaning none. No such name (an unknown
-    # version): 0, so that no frame takes the framer's path.
+    # The largest frame the framer may take: the protocol's limits, None meaning none, under
+    # their names in websockets 16+ (max_message_size, max_fragment_size) or 15 (max_size). No
+    # such name (an unknown version): 0, so that no frame takes the framer's path.
     names = ("max_message_size", "max_fragment_size", "max_size")
     present: list[int | None] = [
         getattr(protocol, name) for name in names if hasattr(protocol, name)
     ]
     if not present:
         return 0
-    return min([_FAST_MAX] + [limit for limit in present if limit is not None])
+    return min([_FAST_MAX] + [limit for limit in present if isinstance(limit, int)])
 
 
 class ReceivingConnection(websockets.asyncio.client.ClientConnection):
