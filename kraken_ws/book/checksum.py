@@ -186,9 +186,10 @@ class LevelTokens:
         return encoded
 
 
-# Prices whose token parts one book keeps (LevelTokens): a live book's top 10 revisits far
-# fewer; a hostile stream of ever new prices only makes the cache start over.
-_PARTS_MAX = 4096
+# Prices whose token parts one book keeps (LevelTokens): the 20 of both top 10s and the ones
+# they keep coming back to. Small, since it is per book (at most ~30 KiB each); prices drifting
+# away, or a hostile stream of ever new ones, only make the cache start over.
+_PARTS_MAX = 256
 
 
 def crc32_unsigned(text: str) -> int:
