@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import json
 import multiprocessing
+import re
 import struct
 import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+from websockets.utils import accept_key
 
 from kraken_ws import KrakenWSClient
 from kraken_ws.models.channels.book import BookUpdate
@@ -45,7 +46,6 @@ from .bench_book import PRICE_PRECISION, QTY_PRECISION, SYMBOL, make_stream
 UPDATES = 20_000
 ROUNDS = 5  # docs/books.md quotes the best of 5
 DEPTHS = (10, 100)
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CHUNK = 256 * 1024
 
 
@@ -96,12 +96,8 @@ class _Server:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readuntil(b"\r\n\r\n")
-        key = b""
-        for line in request.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"sec-websocket-key":
-                key = value.strip()
-        accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+        found = re.search(rb"(?im)^sec-websocket-key:[ \t]*(\S+)", request)
+        accept = accept_key(found.group(1).decode() if found else "").encode()
         writer.write(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,9 @@ from kraken_ws.protocol.connection import KrakenProtocol
 
 from .conftest import SCALE, StaticTokens
 from .fake_kraken import FakeKraken, book_frame
+
+if TYPE_CHECKING:
+    from kraken_ws.testing import LocalExchange
 
 # A live capture's book frames (one snapshot, then updates), as the wire text.
 BOOK_LINES = [
@@ -51,6 +54,20 @@ def _client(fake: FakeKraken, **kwargs: Any) -> KrakenWSClient:
         watchdog_timeout=None,
         ping_interval=None,
         book_resync_interval=0.05,
+        **kwargs,
+    )
+
+
+def _local_client(ex: LocalExchange, **kwargs: Any) -> KrakenWSClient:
+    return KrakenWSClient(
+        ex.api_key,
+        ex.api_secret,
+        ws_url=ex.ws_url,
+        auth_ws_url=ex.auth_ws_url,
+        l3_ws_url=ex.l3_ws_url,
+        rest_url=ex.rest_url,
+        watchdog_timeout=None,
+        ping_interval=None,
         **kwargs,
     )
 
@@ -365,17 +382,7 @@ async def test_a_quiet_level3_book_on_the_local_exchange(typed_decodes: list[str
 
     async with (
         LocalExchange(rate=50, seed=7) as ex,
-        KrakenWSClient(
-            ex.api_key,
-            ex.api_secret,
-            ws_url=ex.ws_url,
-            auth_ws_url=ex.auth_ws_url,
-            l3_ws_url=ex.l3_ws_url,
-            rest_url=ex.rest_url,
-            watchdog_timeout=None,
-            ping_interval=None,
-            on_raw_frame=count,
-        ) as client,
+        _local_client(ex, on_raw_frame=count) as client,
     ):
         book = await client.level3("BTC/USD", depth=10)
         async with asyncio.timeout(10 * SCALE):
@@ -409,18 +416,7 @@ async def test_a_loud_level3_book_emits_what_decode_gives() -> None:
 
     async with (
         LocalExchange(rate=50, seed=7) as ex,
-        KrakenWSClient(
-            ex.api_key,
-            ex.api_secret,
-            ws_url=ex.ws_url,
-            auth_ws_url=ex.auth_ws_url,
-            l3_ws_url=ex.l3_ws_url,
-            rest_url=ex.rest_url,
-            watchdog_timeout=None,
-            ping_interval=None,
-            on_raw_frame=raw,
-            on_event=on_event,
-        ) as client,
+        _local_client(ex, on_raw_frame=raw, on_event=on_event) as client,
     ):
         book = await client.level3("BTC/USD", depth=10, events=True)
         async with asyncio.timeout(10 * SCALE):

@@ -12,9 +12,8 @@ transport methods, plus the receive queue and pause flag where flow control is t
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
+import re
 import socket
 import struct
 import zlib
@@ -22,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from websockets.utils import accept_key
 
 from kraken_ws.exceptions import ConnectionClosed, ConnectionClosedError, ConnectionClosedOK
 from kraken_ws.transport.websockets import WebsocketsTransport, connect
@@ -35,7 +35,6 @@ CONT, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 QUEUE_HIGH = 1024  # more complete messages waiting than this: reading the socket pauses
 QUEUE_LOW = 256  # ... until the reader is down to this many
 MAX_FRAGMENTS = 4096  # fragments of one message; one more fails the connection with 1009
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # What one read of the socket can bring at most: asyncio's selector transport reads 256 KiB at a
 # time, and everything one read completes is queued before the pause takes effect.
 _READ_SIZE = 256 * 1024
@@ -150,12 +149,8 @@ class RawServer:
     async def _handshake(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readuntil(b"\r\n\r\n")
         self.requests.append(request)
-        key = b""
-        for line in request.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"sec-websocket-key":
-                key = value.strip()
-        accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+        found = re.search(rb"(?im)^sec-websocket-key:[ \t]*(\S+)", request)
+        accept = accept_key(found.group(1).decode() if found else "").encode()
         response = (
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: " + accept + b"\r\n" + self.extra_headers + b"\r\n"
